@@ -1,0 +1,132 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { CoreParts } from '../app'
+import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
+import { entityDetail, entitySummary } from './views'
+
+const entityId = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'Topic id, URL-encoded as one segment: device%2Fchild01%2F%2F' } },
+} as const
+
+const summary = open({
+  id: { type: 'string' },
+  type: { type: 'string', enum: ['device', 'child-device', 'service'] },
+  parent: { type: ['string', 'null'] },
+  name: { type: 'string' },
+  health: { type: ['object', 'null'], additionalProperties: true },
+  lastSeen: { type: ['number', 'null'] },
+  activeAlarms: open(),
+})
+
+/** /api/v1: the entity tree, one entity with its twin, and measurement series. */
+export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Querystring: { type?: string; parent?: string; q?: string } }>(
+      '/api/v1/entities',
+      {
+        schema: {
+          summary: 'List entities (the hierarchy as a flat list with parents)',
+          tags: ['entities'],
+          querystring: {
+            type: 'object',
+            properties: {
+              type: { type: 'string', enum: ['device', 'child-device', 'service'] },
+              parent: { type: 'string' },
+              q: { type: 'string', description: 'Case-insensitive match on id, name or type twin fragment' },
+            },
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'array', items: summary } },
+        },
+      },
+      async (request) => {
+        const { type, parent, q } = request.query
+        const needle = q?.toLowerCase()
+        return parts.entities
+          .all()
+          .filter((e) => (!type || e.type === type) && (!parent || e.parent === topicIdParam(parent)))
+          .map((e) => entitySummary(parts, e))
+          .filter((e) => !needle || e.id.toLowerCase().includes(needle) || e.name.toLowerCase().includes(needle))
+      },
+    )
+
+    app.get<{ Params: { id: string } }>(
+      '/api/v1/entities/:id',
+      {
+        schema: {
+          summary: 'One entity: identity, twin, config, capabilities, health, series with latest values',
+          tags: ['entities'],
+          params: entityId,
+          response: {
+            200: open({
+              ...summary.properties,
+              twin: open(),
+              capabilities: open(),
+              children: { type: 'array', items: { type: 'string' } },
+              series: { type: 'array', items: open() },
+              registration: open(),
+              config: {},
+            }),
+          },
+        },
+      },
+      async (request) => entityDetail(parts, requireEntity(parts, request.params.id)),
+    )
+
+    app.get<{ Params: { id: number }; Querystring: { from?: string; to?: string; points?: number } }>(
+      '/api/v1/series/:id',
+      {
+        schema: {
+          summary: 'Values of a series in a time range, downsampled to at most `points` buckets (min/max/avg)',
+          tags: ['measurements'],
+          params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+          querystring: {
+            type: 'object',
+            properties: {
+              from: { type: 'string', description: 'epoch ms or ISO 8601; default: one hour before `to`' },
+              to: { type: 'string', description: 'epoch ms or ISO 8601; default: now' },
+              points: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+            },
+            additionalProperties: false,
+          },
+          response: {
+            200: open({
+              series: open(),
+              resolution: { type: 'string', enum: ['raw', 'minute', 'hour'] },
+              points: {
+                type: 'array',
+                items: open({
+                  time: { type: 'number' },
+                  min: { type: 'number' },
+                  max: { type: 'number' },
+                  avg: { type: 'number' },
+                  count: { type: 'integer' },
+                }),
+              },
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const series = parts.series.get(request.params.id)
+        if (!series) throw new HttpError(404, `series ${request.params.id} not found`)
+        const to = parseQueryTime(request.query.to, 'to') ?? Date.now()
+        const from = parseQueryTime(request.query.from, 'from') ?? to - 3_600_000
+        if (from >= to) throw new HttpError(400, '"from" must be before "to"')
+        const entity = parts.entities.byId(series.entityId)
+        const result = parts.series.query(series.id, from, to, request.query.points ?? 500, parts.options.retention.rawDays)
+        return {
+          series: {
+            ...series,
+            entity: entity?.topicId ?? null,
+            unit: entity ? (parts.entities.unit(entity.topicId, series.type, series.name) ?? null) : null,
+          },
+          from,
+          to,
+          ...result,
+        }
+      },
+    )
+  }
+}

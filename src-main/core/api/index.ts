@@ -1,0 +1,79 @@
+import swagger from '@fastify/swagger'
+import websocket from '@fastify/websocket'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify'
+import type { CoreParts } from '../app'
+import { listenError } from '../broker/listen-error'
+import { authenticate } from './auth'
+import { entityRoutes } from './entity-routes'
+import { statusRoutes } from './status-routes'
+import { streamRoutes } from './stream'
+import { teEntityRoutes } from './te-entity-routes'
+import { teFileRoutes } from './te-file-routes'
+import { telemetryRoutes } from './telemetry-routes'
+
+export interface ApiServer {
+  readonly app: FastifyInstance
+  listen(host: string, port: number): Promise<string>
+  close(): Promise<void>
+}
+
+/** thin-edge.io caps JSON bodies at 1 MiB (reference §1.8: body > 1 MiB → 413). */
+export const JSON_BODY_LIMIT = 1024 * 1024
+
+export function createApiServer(parts: CoreParts): ApiServer {
+  const app = Fastify({
+    loggerInstance: parts.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_BODY_LIMIT,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    forceCloseConnections: true,
+  })
+
+  // Every error leaves as {"error": "…"} with its status (DESIGN §3.2).
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.validation ? 400 : (error.statusCode ?? 500)
+    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed')
+    reply.status(status).send({ error: status >= 500 ? 'internal error' : error.message })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}` })
+  })
+
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'EdgeTwin API', version: parts.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: false,
+  })
+  app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  app.addHook('onRequest', authenticate(parts.token))
+  app.register(statusRoutes(parts))
+  app.register(entityRoutes(parts))
+  app.register(telemetryRoutes(parts))
+  app.register(streamRoutes(parts))
+  app.register(teEntityRoutes(parts))
+  app.register(teFileRoutes(parts))
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger())
+  app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) =>
+    reply
+      .type('text/html')
+      .send(
+        '<!doctype html><title>EdgeTwin</title><h1>EdgeTwin</h1><p>The core is running. API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>',
+      ),
+  )
+
+  return {
+    app,
+    async listen(host, port) {
+      const address = await app.listen({ host, port }).catch((error) => {
+        throw listenError(error, 'HTTP', host, port, '--http-port')
+      })
+      return address.replace('[::1]', 'localhost')
+    },
+    async close() {
+      await app.close()
+    },
+  }
+}

@@ -1,0 +1,60 @@
+import type { FastifyReply } from 'fastify'
+import type { CoreParts } from '../app'
+import { normalizeEntityId } from '../topics'
+import type { Entity } from '../twin/entity-store'
+
+/** A request-time error with its HTTP status, rendered as {"error": …} by the error handler. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Times in queries: epoch milliseconds or an ISO 8601 / RFC 3339 string. */
+export function parseQueryTime(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const time = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value)
+  if (!Number.isFinite(time)) throw new HttpError(400, `"${name}" must be epoch milliseconds or an ISO 8601 time`)
+  return time
+}
+
+/** A topic id from a request, padded to four segments; 400 when it is not one. */
+export function topicIdParam(raw: string): string {
+  try {
+    return normalizeEntityId(raw)
+  } catch (error) {
+    throw new HttpError(400, (error as Error).message)
+  }
+}
+
+export function requireEntity(parts: Pick<CoreParts, 'entities'>, raw: string): Entity {
+  const topicId = topicIdParam(raw)
+  const entity = parts.entities.get(topicId)
+  if (!entity) throw new HttpError(404, `entity ${topicId} not found`)
+  return entity
+}
+
+/** Entity ids an `entity` filter covers: the entity alone, or with `subtree` its descendants too. */
+export function entityFilter(
+  parts: Pick<CoreParts, 'entities'>,
+  topicId: string | undefined,
+  subtree: boolean | undefined,
+): number[] | undefined {
+  if (topicId === undefined) return undefined
+  const entity = requireEntity(parts, topicId)
+  return subtree ? parts.entities.subtree(entity.topicId).map((e) => e.id) : [entity.id]
+}
+
+export function noContent(reply: FastifyReply): FastifyReply {
+  return reply.status(204).send()
+}
+
+/** A JSON object schema whose known properties are documented and whose others pass through. */
+export const open = (properties: Record<string, unknown> = {}) => ({
+  type: 'object',
+  properties,
+  additionalProperties: true,
+})

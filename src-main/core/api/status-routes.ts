@@ -1,0 +1,58 @@
+import { statSync } from 'node:fs'
+import type { FastifyPluginAsync } from 'fastify'
+import type { CoreParts } from '../app'
+import { open } from './params'
+
+/** Liveness (no auth) and the state of the core, broker and ingest. */
+export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/api/v1/health',
+      {
+        config: { public: true },
+        schema: {
+          summary: 'Liveness; no token needed',
+          tags: ['status'],
+          security: [],
+          response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } },
+        },
+      },
+      async () => ({ status: 'ok', version: parts.version }),
+    )
+
+    app.get(
+      '/api/v1/status',
+      {
+        schema: {
+          summary: 'Core, broker and ingest state',
+          tags: ['status'],
+          response: { 200: open({ broker: open(), ingest: open(), store: open(), entities: { type: 'integer' } }) },
+        },
+      },
+      async () => {
+        const file = parts.db.name
+        const size = (suffix: string) => {
+          try {
+            return statSync(file + suffix).size
+          } catch {
+            return 0
+          }
+        }
+        return {
+          version: parts.version,
+          startedAt: parts.startedAt,
+          uptimeSeconds: Math.round((Date.now() - parts.startedAt) / 1000),
+          broker: {
+            mode: parts.options.brokerUrl ? 'external' : 'embedded',
+            url: parts.mqttUrl,
+            connected: parts.bus.connected,
+          },
+          ingest: { ...parts.ingest.stats, pendingWrites: parts.writer.pending + parts.series.buffered },
+          store: { file, bytes: size('') + size('-wal') },
+          entities: parts.entities.size,
+          pendingRegistrations: parts.ingest.registrar.pendingRegistrations().map((r) => r.topicId),
+        }
+      },
+    )
+  }
+}

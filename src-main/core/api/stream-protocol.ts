@@ -1,0 +1,21 @@
+// The frames of /api/v1/stream, shared by the core and the UI.
+import type { Alarm } from '../telemetry/alarm-store'
+
+export type StreamChange =
+  | { kind: 'entity'; entity: string; op: 'upsert' | 'delete' }
+  | { kind: 'twin'; entity: string; key: string; value: unknown }
+  | { kind: 'health'; entity: string; status: string }
+  /** Latest value per series since the last frame (older values of the interval are coalesced away). */
+  | { kind: 'measurement'; entity: string; type: string; time: number; values: Record<string, number> }
+  | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
+  | { kind: 'alarm'; entity: string; alarm: Omit<Alarm, 'entityId'> & { entity: string } }
+
+export type StreamFrame =
+  | { type: 'hello'; version: string; time: number; intervalMs: number }
+  | {
+      type: 'changes'
+      time: number
+      changes: StreamChange[]
+      /** Events left out because more arrived in one interval than a frame carries. */
+      droppedEvents: number
+    }

@@ -1,0 +1,201 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { CoreParts } from '../app'
+import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
+import { SEVERITIES, type Severity } from '../telemetry/payload'
+import { formatTopic } from '../topics'
+import { HttpError, entityFilter, open, parseQueryTime, topicIdParam } from './params'
+import { alarmView, eventView } from './views'
+
+const ACTOR = 'api'
+
+const list = (values: readonly string[]) => ({
+  type: 'string',
+  description: `comma-separated: ${values.join(', ')}`,
+  pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`,
+})
+
+const limit = { type: 'integer', minimum: 1, maximum: 10000, default: 200 }
+const timeRange = {
+  from: { type: 'string', description: 'epoch ms or ISO 8601' },
+  to: { type: 'string', description: 'epoch ms or ISO 8601' },
+}
+const entityScope = {
+  entity: { type: 'string', description: 'topic id, e.g. device/filler//' },
+  subtree: { type: 'boolean', default: false, description: 'include the descendants of `entity`' },
+}
+const alarmSchema = open({
+  id: { type: 'integer' },
+  entity: { type: 'string' },
+  type: { type: 'string' },
+  severity: { type: 'string', enum: [...SEVERITIES] },
+  status: { type: 'string', enum: ['active', 'acknowledged', 'cleared'] },
+  count: { type: 'integer' },
+  firstTime: { type: 'number' },
+  lastTime: { type: 'number' },
+})
+const alarmId = { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }
+
+/** /api/v1: events, alarms (with acknowledge and clear) and the audit trail. */
+export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
+  const findAlarm = (id: number): Alarm => {
+    const alarm = parts.alarms.byId(id)
+    if (!alarm) throw new HttpError(404, `alarm ${id} not found`)
+    return alarm
+  }
+
+  return async (app) => {
+    app.get<{ Querystring: { entity?: string; subtree?: boolean; type?: string; from?: string; to?: string; limit: number } }>(
+      '/api/v1/events',
+      {
+        schema: {
+          summary: 'Events, newest first',
+          tags: ['events'],
+          querystring: {
+            type: 'object',
+            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, limit },
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'array', items: open() } },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        return parts.events
+          .query({
+            entityIds: entityFilter(parts, q.entity, q.subtree),
+            type: q.type,
+            from: parseQueryTime(q.from, 'from'),
+            to: parseQueryTime(q.to, 'to'),
+            limit: q.limit,
+          })
+          .map((e) => eventView(parts, e))
+      },
+    )
+
+    app.get<{ Querystring: { entity?: string; subtree?: boolean; status?: string; severity?: string; limit: number } }>(
+      '/api/v1/alarms',
+      {
+        schema: {
+          summary: 'Alarms, most recent first; open ones (active, acknowledged) by default',
+          tags: ['alarms'],
+          querystring: {
+            type: 'object',
+            properties: {
+              ...entityScope,
+              status: { ...list(['active', 'acknowledged', 'cleared']), default: 'active,acknowledged' },
+              severity: list(SEVERITIES),
+              limit,
+            },
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'array', items: alarmSchema } },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        return parts.alarms
+          .query({
+            entityIds: entityFilter(parts, q.entity, q.subtree),
+            status: q.status?.split(',') as AlarmStatus[] | undefined,
+            severity: q.severity?.split(',') as Severity[] | undefined,
+            limit: q.limit,
+          })
+          .map((a) => alarmView(parts, a))
+      },
+    )
+
+    app.get<{ Params: { id: number } }>(
+      '/api/v1/alarms/:id',
+      { schema: { summary: 'One alarm', tags: ['alarms'], params: alarmId, response: { 200: alarmSchema } } },
+      async (request) => alarmView(parts, findAlarm(request.params.id)),
+    )
+
+    app.post<{ Params: { id: number } }>(
+      '/api/v1/alarms/:id/acknowledge',
+      {
+        schema: {
+          summary: 'Acknowledge an active alarm (recorded in the audit trail)',
+          tags: ['alarms'],
+          params: alarmId,
+          response: { 200: alarmSchema },
+        },
+      },
+      async (request) => {
+        const alarm = findAlarm(request.params.id)
+        if (alarm.status !== 'active') throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
+        const updated = parts.alarms.acknowledge(alarm, Date.now(), ACTOR)
+        const view = alarmView(parts, updated)
+        parts.audit.append({
+          actor: ACTOR,
+          action: 'alarm.acknowledge',
+          entity: view.entity,
+          target: `alarm/${alarm.id}/${alarm.type}`,
+          before: { status: alarm.status },
+          after: { status: updated.status },
+        })
+        parts.changes.push({ kind: 'alarm', entity: view.entity, alarm: updated })
+        return view
+      },
+    )
+
+    app.post<{ Params: { id: number } }>(
+      '/api/v1/alarms/:id/clear',
+      {
+        schema: {
+          summary: 'Clear an open alarm: recorded in the audit and published as an empty retained message',
+          tags: ['alarms'],
+          params: alarmId,
+          response: { 200: alarmSchema },
+        },
+      },
+      async (request) => {
+        const alarm = findAlarm(request.params.id)
+        if (alarm.status === 'cleared') throw new HttpError(409, `alarm ${alarm.id} is already cleared`)
+        const entity = parts.entities.byId(alarm.entityId)
+        const cleared = parts.alarms.clear(alarm.entityId, alarm.type, Date.now(), ACTOR) ?? alarm
+        const view = alarmView(parts, cleared)
+        parts.audit.append({
+          actor: ACTOR,
+          action: 'alarm.clear',
+          entity: view.entity,
+          target: `alarm/${alarm.id}/${alarm.type}`,
+          before: { status: alarm.status },
+          after: { status: 'cleared' },
+        })
+        parts.changes.push({ kind: 'alarm', entity: view.entity, alarm: cleared })
+        // The bus state follows: an alarm is cleared by an empty retained message (reference §2.4).
+        if (entity) {
+          const topic = formatTopic(entity.topicId, { kind: 'alarm', type: alarm.type }, parts.options.topicRoot)
+          parts.bus.publish(topic, '', { retain: true, qos: 1 })
+        }
+        return view
+      },
+    )
+
+    app.get<{ Querystring: { entity?: string; action?: string; from?: string; to?: string; limit: number } }>(
+      '/api/v1/audit',
+      {
+        schema: {
+          summary: 'Audit trail of operator actions, newest first',
+          tags: ['audit'],
+          querystring: {
+            type: 'object',
+            properties: { entity: { type: 'string' }, action: { type: 'string' }, ...timeRange, limit },
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'array', items: open() } },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        return parts.audit.query({
+          entity: q.entity === undefined ? undefined : topicIdParam(q.entity),
+          action: q.action,
+          from: parseQueryTime(q.from, 'from'),
+          to: parseQueryTime(q.to, 'to'),
+          limit: q.limit,
+        })
+      },
+    )
+  }
+}

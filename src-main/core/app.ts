@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto'
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import { type ApiServer, createApiServer } from './api'
+import { AuditStore } from './audit/audit-store'
+import type { Bus } from './broker/bus'
+import { EmbeddedBus } from './broker/embedded-bus'
+import { ExternalBus } from './broker/external-bus'
+import { type CoreOptions, defaultOptions } from './config'
+import { createLogger } from './config/logger'
+import { Ingest } from './ingest'
+import { createSimulator, type Simulator } from './sim'
+import { type Database, openDatabase } from './store/database'
+import { BatchWriter } from './store/writer'
+import { AlarmStore } from './telemetry/alarm-store'
+import { EventStore } from './telemetry/event-store'
+import { SeriesStore } from './telemetry/series-store'
+import { MAIN_DEVICE, formatTopic } from './topics'
+import { ChangeFeed } from './twin/changes'
+import { EntityStore } from './twin/entity-store'
+import { version } from './version'
+
+export interface Ready {
+  http: string
+  mqtt: string
+  pid: number
+  token: string
+}
+
+/** The core's own service on the main device, as tedge-agent is for thin-edge.io. */
+export const CORE_SERVICE = 'device/main/service/edgetwin'
+
+/** Everything the API and other parts read from; built by start(). */
+export interface CoreParts {
+  options: CoreOptions
+  logger: Logger
+  db: Database
+  writer: BatchWriter
+  entities: EntityStore
+  series: SeriesStore
+  events: EventStore
+  alarms: AlarmStore
+  audit: AuditStore
+  bus: Bus
+  ingest: Ingest
+  changes: ChangeFeed
+  token: string
+  mqttUrl: string
+  startedAt: number
+  version: string
+}
+
+export interface Core {
+  start(): Promise<Ready>
+  stop(): Promise<void>
+  /** Available after start(). */
+  readonly parts: CoreParts
+}
+
+const RETENTION_INTERVAL_MS = 10 * 60_000
+
+/** Creates the core: the only place where its parts are wired together. */
+export function createCore(input: Partial<CoreOptions> & { dataDir: string }): Core {
+  const options: CoreOptions = { ...defaultOptions, ...input }
+  let parts: CoreParts | undefined
+  let api: ApiServer | undefined
+  let sim: Simulator | undefined
+  let retentionTimer: NodeJS.Timeout | undefined
+  let lastStamp = 0
+  // Receive times are strictly increasing so two values of a series never share an instant.
+  const stamp = () => {
+    lastStamp = Math.max(Date.now(), lastStamp + 0.001)
+    return lastStamp
+  }
+
+  async function start(): Promise<Ready> {
+    prepareDataDir(options.dataDir)
+    const logger = options.logger ?? createLogger(options.logLevel, path.join(options.dataDir, 'logs', 'edgetwin.log'))
+    const token = options.token ?? loadToken(path.join(options.dataDir, 'token'))
+    const db = openDatabase(path.join(options.dataDir, 'edgetwin.db'))
+    try {
+      const writer = new BatchWriter(db, {
+        maxOps: 5000,
+        maxDelayMs: 20,
+        onError: (error) => logger.error({ err: error }, 'store write failed'),
+      })
+      const changes = new ChangeFeed((callback) => writer.afterCommit(callback))
+      const entities = new EntityStore(db, writer, changes.push, Date.now)
+      const series = new SeriesStore(db, writer)
+      const events = new EventStore(db, writer)
+      const alarms = new AlarmStore(db, writer)
+      const audit = new AuditStore(db, writer)
+      for (const store of [entities, series, events, alarms, audit]) store.start()
+
+      const bus: Bus = options.brokerUrl
+        ? new ExternalBus({
+            url: options.brokerUrl,
+            clientId: `edgetwin-${randomBytes(4).toString('hex')}`,
+            topicRoot: options.topicRoot,
+            logger,
+          })
+        : new EmbeddedBus({ db, host: options.host, port: options.mqttPort, logger })
+      const ingest = new Ingest({
+        bus,
+        writer,
+        entities,
+        series,
+        events,
+        alarms,
+        logger,
+        topicRoot: options.topicRoot,
+        autoRegister: options.autoRegister,
+        stamp,
+        notify: changes.push,
+        onHealthCheck: (entity) => {
+          if (entity === CORE_SERVICE || entity === MAIN_DEVICE) void publishHealth('up')
+        },
+      })
+      // thin-edge.io pre-registers the main device; so does EdgeTwin.
+      if (!entities.has(MAIN_DEVICE)) ingest.registrar.apply(ingest.registrar.validate(MAIN_DEVICE, { '@type': 'device' }), false)
+
+      parts = {
+        options,
+        logger,
+        db,
+        writer,
+        entities,
+        series,
+        events,
+        alarms,
+        audit,
+        bus,
+        ingest,
+        changes,
+        token,
+        mqttUrl: '',
+        startedAt: Date.now(),
+        version,
+      }
+      const mqttUrl = await bus.start(ingest.handle)
+      parts.mqttUrl = mqttUrl
+      registerCoreService(bus)
+      api = createApiServer(parts)
+      const http = await api.listen(options.host, options.httpPort)
+      if (options.sim) {
+        sim = createSimulator({ url: mqttUrl, seed: options.seed, topicRoot: options.topicRoot, logger })
+        await sim.start()
+      }
+      retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
+      setTimeout(applyRetention, 60_000).unref()
+      return { http, mqtt: mqttUrl, pid: process.pid, token }
+    } catch (error) {
+      if (parts) await stop()
+      else db.close()
+      throw error
+    }
+  }
+
+  function registerCoreService(bus: Bus): void {
+    bus.publish(
+      formatTopic(CORE_SERVICE, { kind: 'registration' }, options.topicRoot),
+      JSON.stringify({ '@parent': MAIN_DEVICE, '@type': 'service', name: 'edgetwin', type: 'service' }),
+      { retain: true, qos: 1 },
+    )
+    void publishHealth('up')
+  }
+
+  async function publishHealth(status: 'up' | 'down'): Promise<void> {
+    if (!parts) return
+    const payload = status === 'up' ? { pid: process.pid, status, time: Date.now() / 1000 } : { pid: process.pid, status }
+    await parts.bus.publish(formatTopic(CORE_SERVICE, { kind: 'health' }, options.topicRoot), JSON.stringify(payload), {
+      retain: true,
+      qos: 1,
+    })
+  }
+
+  function applyRetention(): void {
+    if (!parts) return
+    const { series, events, alarms, logger } = parts
+    const now = Date.now()
+    const r = options.retention
+    const deleted =
+      series.applyRetention(r, now) + events.applyRetention(r.eventDays, now) + alarms.applyRetention(r.clearedAlarmDays, now)
+    if (deleted > 0) logger.info({ deleted }, 'retention applied')
+  }
+
+  async function stop(): Promise<void> {
+    clearInterval(retentionTimer)
+    retentionTimer = undefined
+    await sim?.stop()
+    sim = undefined
+    await api?.close()
+    api = undefined
+    if (!parts) return
+    const { bus, writer, ingest, entities, db, logger } = parts
+    await publishHealth('down')
+    await bus.stop()
+    ingest.stop()
+    entities.stop()
+    writer.stop()
+    db.close()
+    logger.info('stopped')
+    parts = undefined
+  }
+
+  return {
+    start,
+    stop,
+    get parts() {
+      if (!parts) throw new Error('the core is not started')
+      return parts
+    },
+  }
+}
+
+function prepareDataDir(dataDir: string): void {
+  try {
+    for (const sub of ['', 'operations', 'sm-plugins', 'files', 'logs']) mkdirSync(path.join(dataDir, sub), { recursive: true })
+    accessSync(dataDir, constants.W_OK)
+  } catch (error) {
+    throw new Error(`data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
+
+/** Reads the API token, generating it on first start (owner-only, written atomically). */
+function loadToken(file: string): string {
+  try {
+    const token = readFileSync(file, 'utf8').trim()
+    if (token) return token
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const token = randomBytes(24).toString('base64url')
+  writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600 })
+  renameSync(`${file}.tmp`, file)
+  return token
+}

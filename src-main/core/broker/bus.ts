@@ -1,0 +1,35 @@
+/** A message on the local bus, as the core sees it whichever broker carries it. */
+export interface BusMessage {
+  topic: string
+  payload: Buffer
+  retain: boolean
+  qos: 0 | 1 | 2
+  /**
+   * A retained message delivered again on subscribe (only with an external broker): state being
+   * restored, not a new occurrence.
+   */
+  replay: boolean
+}
+
+/**
+ * Receives every message on the bus exactly once, including the core's own publishes. `done`
+ * releases the sender's acknowledgement (QoS 1 PUBACK): call it once what the message carries is
+ * stored.
+ */
+export type BusHandler = (message: BusMessage, done: () => void) => void
+
+export interface PublishOptions {
+  retain?: boolean
+  qos?: 0 | 1
+}
+
+export interface Bus {
+  /** Listens or connects; resolves with the broker URL connectors should use. */
+  start(handler: BusHandler): Promise<string>
+  /** Resolves once the broker has taken the message (callers on the hot path need not wait). */
+  publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>
+  /** Topics of retained messages matching an MQTT filter, where the broker can tell (embedded only). */
+  retainedTopics(filter: string): Promise<string[]>
+  readonly connected: boolean
+  stop(): Promise<void>
+}

@@ -1,0 +1,104 @@
+import { once } from 'node:events'
+import net from 'node:net'
+import { Aedes } from 'aedes'
+import type { Readable } from 'node:stream'
+import type { Database } from 'better-sqlite3'
+import type { Logger } from 'pino'
+import type { Bus, BusHandler, PublishOptions } from './bus'
+import { listenError } from './listen-error'
+import { createSqlitePersistence } from './sqlite-persistence'
+
+export interface EmbeddedBusOptions {
+  db: Database
+  host: string
+  port: number
+  logger: Logger
+}
+
+/**
+ * The embedded aedes broker. Every publish from a client (and every will) passes `authorizePublish`
+ * before aedes writes the PUBACK (aedes lib/handlers/publish.js), so holding its callback until the
+ * ingest batch has committed makes a PUBACK mean "stored" (DESIGN §4).
+ */
+export class EmbeddedBus implements Bus {
+  private broker: Aedes | undefined
+  private server: net.Server | undefined
+  private handler: BusHandler | undefined
+  private readonly sockets = new Set<net.Socket>()
+
+  constructor(private readonly options: EmbeddedBusOptions) {}
+
+  get connected(): boolean {
+    return this.server?.listening ?? false
+  }
+
+  async start(handler: BusHandler): Promise<string> {
+    this.handler = handler
+    const { db, host, port, logger } = this.options
+    const broker = new Aedes({
+      id: 'edgetwin',
+      persistence: createSqlitePersistence(db),
+      authorizePublish: (_client, packet, callback) => {
+        handler(
+          { topic: packet.topic, payload: packet.payload as Buffer, retain: packet.retain, qos: packet.qos, replay: false },
+          () => callback(null),
+        )
+      },
+    })
+    await broker.listen()
+    broker.on('clientError', (client, error) => logger.debug({ client: client.id, err: error.message }, 'mqtt client error'))
+    broker.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error'))
+    this.broker = broker
+    const server = net.createServer((socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+      broker.handle(socket)
+    })
+    this.server = server
+    server.listen(port, host)
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => Promise.reject(listenError(error, 'MQTT', host, port, '--mqtt-port'))),
+    ])
+    const address = server.address() as net.AddressInfo
+    return `mqtt://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+  }
+
+  publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const broker = this.broker
+    if (!broker || broker.closed) return Promise.resolve()
+    const buffer = typeof payload === 'string' ? Buffer.from(payload) : payload
+    const qos = options.qos ?? 0
+    const retain = options.retain ?? false
+    // The core's own publishes do not pass authorizePublish: hand them to the handler here so the
+    // core sees every message on the bus exactly once.
+    this.handler?.({ topic, payload: buffer, retain, qos, replay: false }, () => {})
+    return new Promise((resolve) => {
+      broker.publish({ cmd: 'publish', topic, payload: buffer, qos, retain, dup: false }, (error) => {
+        if (error) this.options.logger.warn({ topic, err: error.message }, 'publish failed')
+        resolve()
+      })
+    })
+  }
+
+  async retainedTopics(filter: string): Promise<string[]> {
+    const broker = this.broker
+    if (!broker) return []
+    const topics: string[] = []
+    // aedes' types do not declare its persistence; its retained stream yields stored publish packets.
+    const persistence = (broker as unknown as { persistence: { createRetainedStream(f: string): Readable } }).persistence
+    for await (const packet of persistence.createRetainedStream(filter)) topics.push((packet as { topic: string }).topic)
+    return topics
+  }
+
+  async stop(): Promise<void> {
+    const { server, broker } = this
+    this.server = undefined
+    this.broker = undefined
+    if (server) {
+      server.close()
+      for (const socket of this.sockets) socket.destroy()
+    }
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+  }
+}

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino'
+
+/** Retention of stored history, in days. Rollups outlive raw samples so long charts stay cheap. */
+export interface Retention {
+  rawDays: number
+  minuteDays: number
+  hourDays: number
+  eventDays: number
+  clearedAlarmDays: number
+}
+
+export interface CoreOptions {
+  dataDir: string
+  host: string
+  /** 0 picks a free port. */
+  mqttPort: number
+  httpPort: number
+  /** Attach to this broker instead of embedding one. */
+  brokerUrl?: string
+  /** Run the built-in simulated filling line. */
+  sim: boolean
+  seed?: number
+  /** Bearer token for /api/v1; generated into the data dir on first start when absent. */
+  token?: string
+  topicRoot: string
+  /** thin-edge.io's agent.entity_store.auto_register (default true). */
+  autoRegister: boolean
+  retention: Retention
+  logLevel: string
+  logger?: Logger
+}
+
+export const defaultRetention: Retention = {
+  rawDays: 7,
+  minuteDays: 90,
+  hourDays: 5 * 365,
+  eventDays: 90,
+  clearedAlarmDays: 365,
+}
+
+export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
+  host: '127.0.0.1',
+  mqttPort: 1883,
+  httpPort: 8000,
+  sim: true,
+  topicRoot: 'te',
+  autoRegister: true,
+  retention: defaultRetention,
+  logLevel: 'info',
+}

@@ -1,0 +1,257 @@
+import type { Logger } from 'pino'
+import type { Bus, BusMessage } from '../broker/bus'
+import type { BatchWriter } from '../store/writer'
+import type { AlarmStore } from '../telemetry/alarm-store'
+import type { EventStore } from '../telemetry/event-store'
+import {
+  parseAlarm,
+  parseEvent,
+  parseHealth,
+  parseJson,
+  parseJsonObject,
+  parseMeasurement,
+  twinKeyError,
+} from '../telemetry/payload'
+import type { SeriesStore } from '../telemetry/series-store'
+import { type Channel, defaultEntityType, errorsTopic, formatTopic, isDefaultScheme, parseTopic } from '../topics'
+import type { Change } from '../twin/changes'
+import type { EntityStore } from '../twin/entity-store'
+import { Registrar } from './registrar'
+import { RejectionReporter } from './rejections'
+
+export interface IngestDeps {
+  bus: Bus
+  writer: BatchWriter
+  entities: EntityStore
+  series: SeriesStore
+  events: EventStore
+  alarms: AlarmStore
+  logger: Logger
+  topicRoot: string
+  autoRegister: boolean
+  /** Receive time for data without its own `time`: epoch ms, strictly increasing. */
+  stamp: () => number
+  notify: (change: Change) => void
+  /** Answers `cmd/health/check` for the core's own service. */
+  onHealthCheck: (entity: string) => void
+}
+
+/** Channels whose data makes an unknown default-scheme entity auto-register (reference §1.6). */
+const AUTO_REGISTER_CHANNELS = new Set<Channel['kind']>([
+  'twin',
+  'config',
+  'measurement',
+  'measurement-meta',
+  'event',
+  'event-meta',
+  'alarm',
+  'alarm-meta',
+  'capability',
+  'health',
+  'status',
+])
+
+/** Data for an entity not registered yet is held this long (count per entity, entities) and replayed. */
+const HELD_PER_ENTITY = 100
+const HELD_ENTITIES = 1000
+
+export interface IngestStats {
+  received: number
+  rejected: number
+  values: number
+}
+
+/**
+ * The thin-edge.io local API: every message on the bus passes here once, is validated, applied to
+ * the twin and queued for the store. Invalid input is reported (log + `te/errors`) and dropped;
+ * nothing here throws back into the broker.
+ */
+export class Ingest {
+  readonly stats: IngestStats = { received: 0, rejected: 0, values: 0 }
+  readonly registrar: Registrar
+  private readonly held = new Map<string, BusMessage[]>()
+  private readonly rejections: RejectionReporter
+
+  constructor(private readonly deps: IngestDeps) {
+    this.rejections = new RejectionReporter(deps.logger, (text) =>
+      deps.bus.publish(errorsTopic(deps.topicRoot), text, { qos: 0 }),
+    )
+    this.registrar = new Registrar(deps, (entity) => this.releaseHeld(entity))
+  }
+
+  stop(): void {
+    this.rejections.stop()
+  }
+
+  /** Entry point for the bus; `done` releases the sender's acknowledgement once stored. */
+  readonly handle = (message: BusMessage, done: () => void): void => {
+    this.stats.received++
+    let error: string | undefined
+    try {
+      error = this.apply(message)
+    } catch (unexpected) {
+      error = `internal error: ${(unexpected as Error).message}`
+      this.deps.logger.error({ err: unexpected, topic: message.topic }, 'ingest failed')
+    }
+    if (error) this.reject(message.topic, error)
+    if (message.qos > 0) this.deps.writer.afterCommit(done, true)
+    else done()
+  }
+
+  reject(topic: string, reason: string): void {
+    this.stats.rejected++
+    this.rejections.report(topic, reason)
+  }
+
+  /** Applies one message; returns the reason when it is rejected. */
+  private apply(message: BusMessage): string | undefined {
+    const { topicRoot, entities } = this.deps
+    let parsed: ReturnType<typeof parseTopic>
+    try {
+      parsed = parseTopic(message.topic, topicRoot)
+    } catch (error) {
+      return (error as Error).message
+    }
+    if (!parsed) return undefined
+    const { entity, channel } = parsed
+    if (channel.kind === 'registration') return this.registrar.handle(entity, message.payload)
+    if (!entities.has(entity)) {
+      // An empty payload clears something of an entity we do not know: nothing to do.
+      if (message.payload.length === 0 || !AUTO_REGISTER_CHANNELS.has(channel.kind)) return undefined
+      if (this.deps.autoRegister && isDefaultScheme(entity) && defaultEntityType(entity) !== 'device') {
+        this.registrar.autoRegister(entity)
+      } else {
+        return this.hold(entity, message)
+      }
+    }
+    this.deps.entities.seen(entity, Date.now())
+    return this.applyData(entity, channel, message)
+  }
+
+  private applyData(entity: string, channel: Channel, message: BusMessage): string | undefined {
+    const { entities, series, events, alarms, notify, stamp, writer } = this.deps
+    const payload = message.payload
+    const record = entities.get(entity)
+    if (!record) return `entity "${entity}" is not registered`
+    switch (channel.kind) {
+      case 'measurement': {
+        const parsed = parseMeasurement(payload, channel.type)
+        if (!parsed.ok) return parsed.reason
+        const { type, values } = parsed.value
+        const time = parsed.value.time ?? stamp()
+        const changed: Record<string, number> = {}
+        for (const [name, value] of values) {
+          series.add(record.id, type, name, time, value)
+          changed[name] = value
+        }
+        this.stats.values += values.length
+        writer.touched(series.buffered)
+        notify({ kind: 'measurement', entity, type, time, values: changed })
+        return undefined
+      }
+      case 'event': {
+        const parsed = parseEvent(payload, channel.type)
+        if (!parsed.ok) return parsed.reason
+        const { type, text } = parsed.value
+        const stored = events.add(record.id, type, parsed.value.time ?? stamp(), text, parsed.value.payload)
+        notify({ kind: 'event', entity, id: stored.id, type, time: stored.time, text })
+        return undefined
+      }
+      case 'alarm': {
+        if (payload.length === 0) {
+          const cleared = alarms.clear(record.id, channel.type, Date.now(), 'device')
+          if (cleared) notify({ kind: 'alarm', entity, alarm: cleared })
+          return undefined
+        }
+        const parsed = parseAlarm(payload, channel.type)
+        if (!parsed.ok) return parsed.reason
+        const { type, severity, text } = parsed.value
+        const time = parsed.value.time ?? stamp()
+        const alarm = alarms.raise(record.id, { type, severity, text, time, payload: parsed.value.payload }, message.replay)
+        if (alarm) notify({ kind: 'alarm', entity, alarm })
+        return undefined
+      }
+      case 'twin': {
+        const keyError = twinKeyError(channel.key)
+        if (keyError) return keyError
+        if (payload.length === 0) {
+          entities.setTwin(entity, channel.key, undefined)
+          return undefined
+        }
+        const parsed = parseJson(payload)
+        if (!parsed.ok) return parsed.reason
+        entities.setTwin(entity, channel.key, parsed.value)
+        return undefined
+      }
+      case 'health': {
+        if (payload.length === 0) return undefined
+        const parsed = parseHealth(payload)
+        if (!parsed.ok) return parsed.reason
+        entities.setHealth(entity, parsed.value.status, parsed.value.payload)
+        return undefined
+      }
+      case 'measurement-meta':
+      case 'event-meta':
+      case 'alarm-meta': {
+        const letter = channel.kind === 'measurement-meta' ? 'm' : channel.kind === 'event-meta' ? 'e' : 'a'
+        if (payload.length === 0) {
+          entities.setMeta(entity, letter, channel.type, undefined)
+          return undefined
+        }
+        const parsed = parseJsonObject(payload)
+        if (!parsed.ok) return parsed.reason
+        entities.setMeta(entity, letter, channel.type, parsed.value)
+        return undefined
+      }
+      case 'capability':
+      case 'config': {
+        let value: unknown
+        if (payload.length > 0) {
+          const parsed = parseJsonObject(payload)
+          if (!parsed.ok) return parsed.reason
+          value = parsed.value
+        }
+        if (channel.kind === 'config') entities.setConfig(entity, value)
+        else entities.setCapability(entity, channel.operation, value)
+        return undefined
+      }
+      case 'command':
+        if (channel.operation === 'health' && channel.cmdId === 'check') this.deps.onHealthCheck(entity)
+        return undefined
+      case 'signal':
+      case 'status':
+        return undefined
+    }
+  }
+
+  /** Keeps data for an entity that is not registered (yet); replayed when its registration arrives. */
+  private hold(entity: string, message: BusMessage): string | undefined {
+    let queue = this.held.get(entity)
+    if (!queue) {
+      if (this.held.size >= HELD_ENTITIES) {
+        return `entity "${entity}" is not registered (and too many unregistered entities are waiting)`
+      }
+      queue = []
+      this.held.set(entity, queue)
+    }
+    if (queue.length >= HELD_PER_ENTITY) {
+      queue.shift()
+      this.deps.logger.debug({ entity }, 'dropping oldest message held for an unregistered entity')
+    }
+    queue.push(message)
+    this.deps.logger.debug({ entity, topic: message.topic }, 'holding message until the entity is registered')
+    return undefined
+  }
+
+  private releaseHeld(entity: string): void {
+    const queue = this.held.get(entity)
+    if (!queue) return
+    this.held.delete(entity)
+    for (const message of queue) this.handle(message, () => {})
+  }
+
+  /** Topic of a channel of an entity under the configured root. */
+  topic(entity: string, channel: Channel): string {
+    return formatTopic(entity, channel, this.deps.topicRoot)
+  }
+}

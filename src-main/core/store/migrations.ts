@@ -1,0 +1,158 @@
+import type { Database } from 'better-sqlite3'
+import { brokerSchemaSql } from '../broker/persistence-schema'
+
+// Numbered migrations, applied in order at start; PRAGMA user_version records the last one applied.
+// Times are epoch milliseconds (REAL, so device timestamps keep their sub-millisecond part).
+const migrations: string[] = [
+  /* 1 */ `
+  CREATE TABLE entities (
+    id INTEGER PRIMARY KEY,
+    topic_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    parent TEXT,
+    external_id TEXT,
+    health_endpoint TEXT,
+    registration TEXT NOT NULL,
+    auto_registered INTEGER NOT NULL DEFAULT 0,
+    registered_at REAL NOT NULL,
+    last_seen REAL
+  );
+  CREATE INDEX entities_parent ON entities(parent);
+
+  CREATE TABLE twin (
+    entity_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (entity_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE entity_config (
+    entity_id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL
+  );
+
+  CREATE TABLE capabilities (
+    entity_id INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (entity_id, operation)
+  ) WITHOUT ROWID;
+
+  -- metadata of m/e/a types (units for measurements), keyed by channel letter and type
+  CREATE TABLE type_meta (
+    entity_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (entity_id, channel, type)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE health (
+    entity_id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    updated_at REAL NOT NULL
+  );
+
+  CREATE TABLE series (
+    id INTEGER PRIMARY KEY,
+    entity_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_time REAL,
+    last_value REAL,
+    UNIQUE (entity_id, type, name)
+  );
+
+  -- One row per value; a second value at the same instant replaces the first (as in InfluxDB).
+  CREATE TABLE samples (
+    series_id INTEGER NOT NULL,
+    time REAL NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (series_id, time)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE rollups_minute (
+    series_id INTEGER NOT NULL,
+    bucket REAL NOT NULL,
+    min REAL NOT NULL,
+    max REAL NOT NULL,
+    sum REAL NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (series_id, bucket)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE rollups_hour (
+    series_id INTEGER NOT NULL,
+    bucket REAL NOT NULL,
+    min REAL NOT NULL,
+    max REAL NOT NULL,
+    sum REAL NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (series_id, bucket)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    entity_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    time REAL NOT NULL,
+    text TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE INDEX events_entity_time ON events(entity_id, time);
+  CREATE INDEX events_time ON events(time);
+
+  -- Alarms are state: one open row per (entity, type); a cleared alarm stays as history.
+  CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY,
+    entity_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'acknowledged', 'cleared')),
+    count INTEGER NOT NULL,
+    first_time REAL NOT NULL,
+    last_time REAL NOT NULL,
+    payload TEXT NOT NULL,
+    acknowledged_at REAL,
+    acknowledged_by TEXT,
+    cleared_at REAL,
+    cleared_by TEXT
+  );
+  CREATE UNIQUE INDEX alarms_open ON alarms(entity_id, type) WHERE status != 'cleared';
+  CREATE INDEX alarms_status ON alarms(status, last_time);
+
+  -- Append-only record of operator actions.
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    time REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT,
+    target TEXT,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_entity ON audit(entity, time);
+  ${brokerSchemaSql}
+  `,
+]
+
+export function migrate(db: Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number
+  if (from > migrations.length) {
+    throw new Error(`database schema version ${from} is newer than this EdgeTwin (${migrations.length})`)
+  }
+  for (let version = from + 1; version <= migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version - 1] as string)
+      db.pragma(`user_version = ${version}`)
+    })()
+  }
+  return { from, to: migrations.length }
+}

@@ -1,0 +1,108 @@
+import type { Database } from 'better-sqlite3'
+
+export interface WriterOptions {
+  /** Flush when this many operations are queued. */
+  maxOps: number
+  /** Flush at the latest this long after the first queued operation, in ms. */
+  maxDelayMs: number
+  onError: (error: unknown) => void
+}
+
+type Op = () => void
+
+/**
+ * Group commit for the single writer connection: operations queue up and run in one transaction;
+ * acknowledgements (a held MQTT PUBACK) and post-commit callbacks run only once that transaction
+ * has committed. A waiting acknowledgement makes the flush happen on the next turn of the event
+ * loop instead of after maxDelayMs, so a QoS 1 publisher is held for one commit, not a timer.
+ */
+export class BatchWriter {
+  private ops: Op[] = []
+  private after: Op[] = []
+  private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
+  private stopped = false
+  private readonly commit: (ops: Op[]) => void
+  /** Hooks that run first in every transaction (buffered samples, for example). */
+  private readonly preCommit: Op[] = []
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: WriterOptions,
+  ) {
+    this.commit = db.transaction((ops: Op[]) => {
+      for (const hook of this.preCommit) hook()
+      for (const op of ops) op()
+    })
+  }
+
+  get pending(): number {
+    return this.ops.length
+  }
+
+  /** Registers work that runs at the start of every flush, inside its transaction. */
+  beforeEachCommit(hook: Op): void {
+    this.preCommit.push(hook)
+  }
+
+  write(op: Op): void {
+    this.ops.push(op)
+    this.schedule()
+  }
+
+  /** Runs `callback` after the transaction holding everything queued so far has committed. */
+  afterCommit(callback: Op, urgent = false): void {
+    this.after.push(callback)
+    if (urgent) this.scheduleNow()
+    else this.schedule()
+  }
+
+  /** Counts externally buffered work (samples) toward the size limit. */
+  touched(count = 1): void {
+    if (count >= this.options.maxOps) this.scheduleNow()
+    else this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    if (this.ops.length >= this.options.maxOps) return this.scheduleNow()
+    this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs)
+  }
+
+  private scheduleNow(): void {
+    if (this.stopped) return
+    this.immediate ??= setImmediate(() => this.flush())
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    if (this.immediate) clearImmediate(this.immediate)
+    this.timer = undefined
+    this.immediate = undefined
+    const ops = this.ops
+    const after = this.after
+    this.ops = []
+    this.after = []
+    try {
+      this.commit(ops)
+    } catch (error) {
+      // A failing batch is rolled back whole; report it and retry its operations one by one so a
+      // single bad row cannot take the rest of the batch with it.
+      this.options.onError(error)
+      for (const op of ops) {
+        try {
+          this.db.transaction(op)()
+        } catch (inner) {
+          this.options.onError(inner)
+        }
+      }
+    }
+    for (const callback of after) callback()
+  }
+
+  /** Flushes what is queued and refuses further scheduling. */
+  stop(): void {
+    this.flush()
+    this.stopped = true
+  }
+}

@@ -1,0 +1,72 @@
+import type { Database, Statement } from 'better-sqlite3'
+import type { BatchWriter } from '../store/writer'
+
+export interface StoredEvent {
+  id: number
+  entityId: number
+  type: string
+  time: number
+  text: string
+  payload: unknown
+}
+
+export interface EventQuery {
+  entityIds?: number[]
+  type?: string
+  from?: number
+  to?: number
+  limit: number
+}
+
+export class EventStore {
+  private nextId = 1
+  private insert!: Statement
+
+  constructor(
+    private readonly db: Database,
+    private readonly writer: BatchWriter,
+  ) {}
+
+  start(): void {
+    this.insert = this.db.prepare('INSERT INTO events (id, entity_id, type, time, text, payload) VALUES (?, ?, ?, ?, ?, ?)')
+    const row = this.db.prepare('SELECT max(id) AS id FROM events').get() as { id: number | null }
+    this.nextId = (row.id ?? 0) + 1
+  }
+
+  add(entityId: number, type: string, time: number, text: string, payload: unknown): StoredEvent {
+    const event = { id: this.nextId++, entityId, type, time, text, payload }
+    const json = JSON.stringify(payload)
+    this.writer.write(() => this.insert.run(event.id, entityId, type, time, text, json))
+    return event
+  }
+
+  /** Newest first. */
+  query(q: EventQuery): StoredEvent[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.entityIds) where.push(`entity_id IN (${q.entityIds.map(Number).join(',') || 'NULL'})`)
+    const add = (clause: string, value: unknown) => {
+      if (value === undefined) return
+      where.push(clause)
+      args.push(value)
+    }
+    add('type = ?', q.type)
+    add('time >= ?', q.from)
+    add('time < ?', q.to)
+    const sql = `SELECT id, entity_id AS entityId, type, time, text, payload FROM events
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`
+    return (this.db.prepare(sql).all(...args, q.limit) as Array<StoredEvent & { payload: string }>).map((r) => ({
+      ...r,
+      payload: JSON.parse(r.payload),
+    }))
+  }
+
+  removeEntities(entityIds: number[]): void {
+    const list = entityIds.join(',')
+    this.writer.write(() => this.db.prepare(`DELETE FROM events WHERE entity_id IN (${list})`).run())
+  }
+
+  applyRetention(days: number, now: number): number {
+    return this.db.prepare('DELETE FROM events WHERE time < ?').run(now - days * 86_400_000).changes
+  }
+}

@@ -1,0 +1,38 @@
+import type { Alarm } from '../telemetry/alarm-store'
+import type { EntityChange } from './entity-store'
+
+/** What changed in the twin, as the live stream and other listeners receive it (after commit). */
+export type Change =
+  | EntityChange
+  | { kind: 'measurement'; entity: string; type: string; time: number; values: Record<string, number> }
+  | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
+  | { kind: 'alarm'; entity: string; alarm: Alarm }
+
+export type ChangeListener = (changes: Change[]) => void
+
+/**
+ * Collects changes while a batch is being built and hands them to listeners once the batch has
+ * committed, so a listener that reads the store sees what it was told about.
+ */
+export class ChangeFeed {
+  private pending: Change[] = []
+  private readonly listeners = new Set<ChangeListener>()
+
+  constructor(private readonly afterCommit: (callback: () => void) => void) {}
+
+  readonly push = (change: Change): void => {
+    this.pending.push(change)
+    if (this.pending.length === 1) {
+      this.afterCommit(() => {
+        const changes = this.pending
+        this.pending = []
+        for (const listener of this.listeners) listener(changes)
+      })
+    }
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}
