@@ -41,7 +41,8 @@ class UsageError extends Error {}
 function defaultDataDir(): string {
   // Electron's userData for an app named EdgeTwin, so the desktop app and the CLI share one twin.
   const home = os.homedir()
-  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'EdgeTwin')
+  if (process.platform === 'win32')
+    return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'EdgeTwin')
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'EdgeTwin')
   return path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'EdgeTwin')
 }
@@ -49,14 +50,16 @@ function defaultDataDir(): string {
 function integer(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`)
   return n
 }
 
 function positive(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, not "${value}"`)
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, not "${value}"`)
   return n
 }
 
@@ -73,7 +76,8 @@ function parseRetention(value: string | undefined): Retention {
   for (const item of value.split(',')) {
     const match = /^(\w+)=(\d+(?:\.\d+)?)d$/.exec(item.trim())
     const key = match && keys[match[1] as string]
-    if (!match || !key) throw new UsageError(`--retention: "${item}" is not one of ${Object.keys(keys).join(', ')}=<days>d`)
+    if (!match || !key)
+      throw new UsageError(`--retention: "${item}" is not one of ${Object.keys(keys).join(', ')}=<days>d`)
     retention[key] = Number(match[2])
   }
   return retention
@@ -81,7 +85,8 @@ function parseRetention(value: string | undefined): Retention {
 
 function brokerUrl(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined
-  if (!/^(mqtts?|wss?|tcp):\/\/[^/]+/.test(value)) throw new UsageError(`--${name} must be a URL like mqtt://host:1883, not "${value}"`)
+  if (!/^(mqtts?|wss?|tcp):\/\/[^/]+/.test(value))
+    throw new UsageError(`--${name} must be a URL like mqtt://host:1883, not "${value}"`)
   return value
 }
 
@@ -132,7 +137,8 @@ async function serve(args: string[]): Promise<void> {
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new UsageError(`--log-level must be trace, debug, info, warn or error, not "${logLevel}"`)
   }
-  if (values.token !== undefined && values.token.length < 16) throw new UsageError('--token must have at least 16 characters')
+  if (values.token !== undefined && values.token.length < 16)
+    throw new UsageError('--token must have at least 16 characters')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
   const core = createCore({
     dataDir,
@@ -150,7 +156,9 @@ async function serve(args: string[]): Promise<void> {
   onSignals(() => core.stop())
   const ready = await core.start()
   if (values['ready-file']) writeReadyFile(path.resolve(values['ready-file']), ready)
-  process.stdout.write(`EdgeTwin ${version} is ready: open ${ready.http}  (MQTT ${ready.mqtt}, data in ${dataDir})\n`)
+  process.stdout.write(
+    `EdgeTwin ${version} is ready: open ${ready.http}  (MQTT ${ready.mqtt}, data in ${dataDir})\n`,
+  )
 }
 
 async function sim(args: string[]): Promise<void> {
@@ -178,7 +186,9 @@ async function sim(args: string[]): Promise<void> {
   const report = () => {
     const seconds = (Date.now() - started) / 1000
     const { published } = simulator.stats
-    process.stdout.write(`published ${published} messages in ${seconds.toFixed(1)} s (${Math.round(published / seconds)}/s)\n`)
+    process.stdout.write(
+      `published ${published} messages in ${seconds.toFixed(1)} s (${Math.round(published / seconds)}/s)\n`,
+    )
   }
   onSignals(async () => {
     await simulator.stop()
@@ -219,7 +229,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: Error) => {
   // parseArgs reports unknown options and missing values with a code; they are usage errors too.
-  const usage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
+  const usage =
+    error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
   process.stderr.write(`edgetwin: ${error.message}\n`)
   process.exit(usage ? 2 : 1)
 })

@@ -16,7 +16,7 @@ import { BatchWriter } from './store/writer'
 import { AlarmStore } from './telemetry/alarm-store'
 import { EventStore } from './telemetry/event-store'
 import { SeriesStore } from './telemetry/series-store'
-import { MAIN_DEVICE, formatTopic } from './topics'
+import { formatTopic, MAIN_DEVICE } from './topics'
 import { ChangeFeed } from './twin/changes'
 import { EntityStore } from './twin/entity-store'
 import { version } from './version'
@@ -76,7 +76,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function start(): Promise<Ready> {
     prepareDataDir(options.dataDir)
-    const logger = options.logger ?? createLogger(options.logLevel, path.join(options.dataDir, 'logs', 'edgetwin.log'))
+    const logger =
+      options.logger ?? createLogger(options.logLevel, path.join(options.dataDir, 'logs', 'edgetwin.log'))
     const token = options.token ?? loadToken(path.join(options.dataDir, 'token'))
     const db = openDatabase(path.join(options.dataDir, 'edgetwin.db'))
     try {
@@ -118,7 +119,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         },
       })
       // thin-edge.io pre-registers the main device; so does EdgeTwin.
-      if (!entities.has(MAIN_DEVICE)) ingest.registrar.apply(ingest.registrar.validate(MAIN_DEVICE, { '@type': 'device' }), false)
+      if (!entities.has(MAIN_DEVICE))
+        ingest.registrar.apply(ingest.registrar.validate(MAIN_DEVICE, { '@type': 'device' }), false)
 
       parts = {
         options,
@@ -168,11 +170,16 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function publishHealth(status: 'up' | 'down'): Promise<void> {
     if (!parts) return
-    const payload = status === 'up' ? { pid: process.pid, status, time: Date.now() / 1000 } : { pid: process.pid, status }
-    await parts.bus.publish(formatTopic(CORE_SERVICE, { kind: 'health' }, options.topicRoot), JSON.stringify(payload), {
-      retain: true,
-      qos: 1,
-    })
+    const payload =
+      status === 'up' ? { pid: process.pid, status, time: Date.now() / 1000 } : { pid: process.pid, status }
+    await parts.bus.publish(
+      formatTopic(CORE_SERVICE, { kind: 'health' }, options.topicRoot),
+      JSON.stringify(payload),
+      {
+        retain: true,
+        qos: 1,
+      },
+    )
   }
 
   function applyRetention(): void {
@@ -181,7 +188,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     const now = Date.now()
     const r = options.retention
     const deleted =
-      series.applyRetention(r, now) + events.applyRetention(r.eventDays, now) + alarms.applyRetention(r.clearedAlarmDays, now)
+      series.applyRetention(r, now) +
+      events.applyRetention(r.eventDays, now) +
+      alarms.applyRetention(r.clearedAlarmDays, now)
     if (deleted > 0) logger.info({ deleted }, 'retention applied')
   }
 
@@ -216,10 +225,13 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
 function prepareDataDir(dataDir: string): void {
   try {
-    for (const sub of ['', 'operations', 'sm-plugins', 'files', 'logs']) mkdirSync(path.join(dataDir, sub), { recursive: true })
+    for (const sub of ['', 'operations', 'sm-plugins', 'files', 'logs'])
+      mkdirSync(path.join(dataDir, sub), { recursive: true })
     accessSync(dataDir, constants.W_OK)
   } catch (error) {
-    throw new Error(`data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new Error(
+      `data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
 }
 

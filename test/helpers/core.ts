@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import pino from 'pino'
-import { type Core, type Ready, createCore } from '../../src-main/core/app'
+import { type Core, createCore, type Ready } from '../../src-main/core/app'
 import type { CoreOptions } from '../../src-main/core/config'
 
 export function tempDir(prefix = 'edgetwin-test-'): string {
@@ -73,7 +73,10 @@ export async function startCore(options: Partial<CoreOptions> = {}): Promise<Tes
 /** Collects messages on a filter; `next(predicate)` resolves with the first matching one. */
 export async function collect(client: MqttClient, filter: string) {
   const messages: Array<{ topic: string; payload: string; retain: boolean }> = []
-  const waiters: Array<{ test: (m: (typeof messages)[number]) => boolean; resolve: (m: (typeof messages)[number]) => void }> = []
+  const waiters: Array<{
+    test: (m: (typeof messages)[number]) => boolean
+    resolve: (m: (typeof messages)[number]) => void
+  }> = []
   client.on('message', (topic, payload, packet) => {
     const message = { topic, payload: payload.toString(), retain: packet.retain }
     messages.push(message)
@@ -91,7 +94,10 @@ export async function collect(client: MqttClient, filter: string) {
       const found = messages.find(test)
       if (found) return Promise.resolve(found)
       return new Promise<(typeof messages)[number]>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no message on ${filter} matched within ${timeoutMs} ms`)), timeoutMs)
+        const timer = setTimeout(
+          () => reject(new Error(`no message on ${filter} matched within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
         waiters.push({
           test,
           resolve: (m) => {

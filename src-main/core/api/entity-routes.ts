@@ -6,7 +6,9 @@ import { entityDetail, entitySummary } from './views'
 const entityId = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', description: 'Topic id, URL-encoded as one segment: device%2Fchild01%2F%2F' } },
+  properties: {
+    id: { type: 'string', description: 'Topic id, URL-encoded as one segment: device%2Fchild01%2F%2F' },
+  },
 } as const
 
 const summary = open({
@@ -47,7 +49,9 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           .all()
           .filter((e) => (!type || e.type === type) && (!parent || e.parent === topicIdParam(parent)))
           .map((e) => entitySummary(parts, e))
-          .filter((e) => !needle || e.id.toLowerCase().includes(needle) || e.name.toLowerCase().includes(needle))
+          .filter(
+            (e) => !needle || e.id.toLowerCase().includes(needle) || e.name.toLowerCase().includes(needle),
+          )
       },
     )
 
@@ -78,7 +82,8 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
       '/api/v1/series/:id',
       {
         schema: {
-          summary: 'Values of a series in a time range, downsampled to at most `points` buckets (min/max/avg)',
+          summary:
+            'Values of a series in a time range, downsampled to at most `points` buckets (min/max/avg)',
           tags: ['measurements'],
           params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
           querystring: {
@@ -115,7 +120,13 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
         const from = parseQueryTime(request.query.from, 'from') ?? to - 3_600_000
         if (from >= to) throw new HttpError(400, '"from" must be before "to"')
         const entity = parts.entities.byId(series.entityId)
-        const result = parts.series.query(series.id, from, to, request.query.points ?? 500, parts.options.retention.rawDays)
+        const result = parts.series.query(
+          series.id,
+          from,
+          to,
+          request.query.points ?? 500,
+          parts.options.retention.rawDays,
+        )
         return {
           series: {
             ...series,

@@ -1,6 +1,11 @@
 import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify'
 import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
 import { authenticate } from './auth'
@@ -55,7 +60,9 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(streamRoutes(parts))
   app.register(teEntityRoutes(parts))
   app.register(teFileRoutes(parts))
-  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger())
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
+    app.swagger(),
+  )
   app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) =>
     reply
       .type('text/html')

@@ -17,7 +17,8 @@ export class HttpError extends Error {
 export function parseQueryTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined
   const time = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value)
-  if (!Number.isFinite(time)) throw new HttpError(400, `"${name}" must be epoch milliseconds or an ISO 8601 time`)
+  if (!Number.isFinite(time))
+    throw new HttpError(400, `"${name}" must be epoch milliseconds or an ISO 8601 time`)
   return time
 }
 

@@ -14,7 +14,9 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Liveness; no token needed',
           tags: ['status'],
           security: [],
-          response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } },
+          response: {
+            200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } },
+          },
         },
       },
       async () => ({ status: 'ok', version: parts.version }),
@@ -26,7 +28,9 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Core, broker and ingest state',
           tags: ['status'],
-          response: { 200: open({ broker: open(), ingest: open(), store: open(), entities: { type: 'integer' } }) },
+          response: {
+            200: open({ broker: open(), ingest: open(), store: open(), entities: { type: 'integer' } }),
+          },
         },
       },
       async () => {

@@ -58,7 +58,9 @@ class Coalescer {
 }
 
 function toStreamChange(parts: CoreParts, change: Change): StreamChange {
-  return change.kind === 'alarm' ? { ...change, alarm: alarmView(parts, change.alarm, change.entity) } : change
+  return change.kind === 'alarm'
+    ? { ...change, alarm: alarmView(parts, change.alarm, change.entity) }
+    : change
 }
 
 /** GET /api/v1/stream: live changes over a WebSocket. */
@@ -79,7 +81,8 @@ export function streamRoutes(parts: CoreParts): FastifyPluginAsync {
         const timer = setInterval(() => {
           if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return
           const batch = coalescer.take()
-          if (batch) send({ type: 'changes', time: Date.now(), changes: batch.changes, droppedEvents: batch.dropped })
+          if (batch)
+            send({ type: 'changes', time: Date.now(), changes: batch.changes, droppedEvents: batch.dropped })
         }, INTERVAL_MS)
         socket.on('close', () => {
           clearInterval(timer)

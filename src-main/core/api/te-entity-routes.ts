@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { CoreParts } from '../app'
 import { RegistrationError } from '../ingest/registrar'
-import { type JsonObject, isObject, twinKeyError } from '../telemetry/payload'
-import { ENTITY_ID_SEGMENTS, MAIN_DEVICE, TopicError, formatTopic, normalizeEntityId } from '../topics'
+import { isObject, type JsonObject, twinKeyError } from '../telemetry/payload'
+import { ENTITY_ID_SEGMENTS, formatTopic, MAIN_DEVICE, normalizeEntityId, TopicError } from '../topics'
 import type { Entity } from '../twin/entity-store'
 import { HttpError } from './params'
 
@@ -36,13 +36,19 @@ function parsePath(path: string): { topicId: string; resource?: 'twin' | 'config
   throw new HttpError(404, `no resource at /te/v1/entities/${path}`)
 }
 
-const TYPE_QUERY: Record<string, Entity['type']> = { main: 'device', device: 'device', 'child-device': 'child-device', service: 'service' }
+const TYPE_QUERY: Record<string, Entity['type']> = {
+  main: 'device',
+  device: 'device',
+  'child-device': 'child-device',
+  service: 'service',
+}
 
 /** thin-edge.io's /te/v1/entities: the entity store over HTTP, mirrored on MQTT. */
 export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
   const { entities, bus, ingest, options } = parts
   const registrar = ingest.registrar
-  const topic = (id: string, channel: Parameters<typeof formatTopic>[1]) => formatTopic(id, channel, options.topicRoot)
+  const topic = (id: string, channel: Parameters<typeof formatTopic>[1]) =>
+    formatTopic(id, channel, options.topicRoot)
 
   const find = (topicId: string): Entity => {
     const entity = entities.get(topicId)
@@ -51,14 +57,20 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
   }
 
   const publishRegistration = (entity: Entity) =>
-    bus.publish(topic(entity.topicId, { kind: 'registration' }), JSON.stringify(entity.registration), { retain: true, qos: 1 })
+    bus.publish(topic(entity.topicId, { kind: 'registration' }), JSON.stringify(entity.registration), {
+      retain: true,
+      qos: 1,
+    })
 
   const twinMap = (topicId: string) =>
     Object.fromEntries([...(entities.twin(topicId) ?? [])].map(([key, twin]) => [key, twin.value]))
 
   const setTwin = (topicId: string, key: string, value: unknown) => {
     entities.setTwin(topicId, key, value ?? undefined)
-    bus.publish(topic(topicId, { kind: 'twin', key }), value === null ? '' : JSON.stringify(value), { retain: true, qos: 1 })
+    bus.publish(topic(topicId, { kind: 'twin', key }), value === null ? '' : JSON.stringify(value), {
+      retain: true,
+      qos: 1,
+    })
   }
 
   const checkKey = (key: string) => {
@@ -81,7 +93,8 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
       const raw = body['@topic-id']
       if (typeof raw !== 'string') throw new HttpError(400, '"@topic-id" is required')
       const { topicId } = parsePath(raw)
-      if (entities.has(topicId)) throw new HttpError(409, `An entity with topic id: ${topicId} is already registered`)
+      if (entities.has(topicId))
+        throw new HttpError(409, `An entity with topic id: ${topicId} is already registered`)
       const payload = { ...body }
       delete payload['@topic-id']
       try {
@@ -110,7 +123,10 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
         let list: Entity[]
         if (root !== undefined) list = entities.subtree(find(parsePath(root).topicId).topicId)
         else if (parent !== undefined) list = entities.children(find(parsePath(parent).topicId).topicId)
-        else list = entities.subtree(MAIN_DEVICE).concat(entities.all().filter((e) => !e.parent && e.topicId !== MAIN_DEVICE))
+        else
+          list = entities
+            .subtree(MAIN_DEVICE)
+            .concat(entities.all().filter((e) => !e.parent && e.topicId !== MAIN_DEVICE))
         return list.filter((e) => !wanted || e.type === wanted).map(teEntity)
       },
     )
@@ -125,7 +141,8 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
         if (method !== 'GET') return methodNotAllowed(reply)
         const value = entities.config(entity.topicId) ?? {}
         if (key === undefined) return value
-        if (!isObject(value) || !(key in value)) throw new HttpError(404, `config key "${key}" not found on ${topicId}`)
+        if (!isObject(value) || !(key in value))
+          throw new HttpError(404, `config key "${key}" not found on ${topicId}`)
         return value[key]
       }
       return twinResource(method, entity, key, request.body, reply)
@@ -156,7 +173,13 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
       return methodNotAllowed(reply)
     }
 
-    const twinResource = async (method: string, entity: Entity, key: string | undefined, body: unknown, reply: FastifyReply) => {
+    const twinResource = async (
+      method: string,
+      entity: Entity,
+      key: string | undefined,
+      body: unknown,
+      reply: FastifyReply,
+    ) => {
       const id = entity.topicId
       if (key !== undefined) checkKey(key)
       switch (method) {
@@ -188,7 +211,13 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
       }
     }
 
-    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE', 'POST'], url: '/te/v1/entities/*', config, schema: hide, handler })
+    app.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE', 'POST'],
+      url: '/te/v1/entities/*',
+      config,
+      schema: hide,
+      handler,
+    })
   }
 }
 

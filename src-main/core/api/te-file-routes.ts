@@ -47,7 +47,10 @@ export function teFileRoutes(parts: CoreParts): FastifyPluginAsync {
       case 'GET': {
         const info = await stat(file).catch(() => undefined)
         if (!info?.isFile()) throw new HttpError(404, `file ${relative} not found`)
-        return reply.type('application/octet-stream').header('content-length', info.size).send(createReadStream(file))
+        return reply
+          .type('application/octet-stream')
+          .header('content-length', info.size)
+          .send(createReadStream(file))
       }
       case 'DELETE':
         await rm(file, { force: true, recursive: true })

@@ -3,7 +3,7 @@ import type { CoreParts } from '../app'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
 import { formatTopic } from '../topics'
-import { HttpError, entityFilter, open, parseQueryTime, topicIdParam } from './params'
+import { entityFilter, HttpError, open, parseQueryTime, topicIdParam } from './params'
 import { alarmView, eventView } from './views'
 
 const ACTOR = 'api'
@@ -44,7 +44,16 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
   }
 
   return async (app) => {
-    app.get<{ Querystring: { entity?: string; subtree?: boolean; type?: string; from?: string; to?: string; limit: number } }>(
+    app.get<{
+      Querystring: {
+        entity?: string
+        subtree?: boolean
+        type?: string
+        from?: string
+        to?: string
+        limit: number
+      }
+    }>(
       '/api/v1/events',
       {
         schema: {
@@ -72,7 +81,9 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
       },
     )
 
-    app.get<{ Querystring: { entity?: string; subtree?: boolean; status?: string; severity?: string; limit: number } }>(
+    app.get<{
+      Querystring: { entity?: string; subtree?: boolean; status?: string; severity?: string; limit: number }
+    }>(
       '/api/v1/alarms',
       {
         schema: {
@@ -122,7 +133,8 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
       },
       async (request) => {
         const alarm = findAlarm(request.params.id)
-        if (alarm.status !== 'active') throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
+        if (alarm.status !== 'active')
+          throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
         const updated = parts.alarms.acknowledge(alarm, Date.now(), ACTOR)
         const view = alarmView(parts, updated)
         parts.audit.append({
@@ -165,7 +177,11 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         parts.changes.push({ kind: 'alarm', entity: view.entity, alarm: cleared })
         // The bus state follows: an alarm is cleared by an empty retained message (reference §2.4).
         if (entity) {
-          const topic = formatTopic(entity.topicId, { kind: 'alarm', type: alarm.type }, parts.options.topicRoot)
+          const topic = formatTopic(
+            entity.topicId,
+            { kind: 'alarm', type: alarm.type },
+            parts.options.topicRoot,
+          )
           parts.bus.publish(topic, '', { retain: true, qos: 1 })
         }
         return view

@@ -54,7 +54,11 @@ export function entityDetail(parts: Parts, entity: Entity) {
   }
 }
 
-export function alarmView(parts: Pick<CoreParts, 'entities'>, alarm: Alarm, entity = entityTopic(parts, alarm.entityId)) {
+export function alarmView(
+  parts: Pick<CoreParts, 'entities'>,
+  alarm: Alarm,
+  entity = entityTopic(parts, alarm.entityId),
+) {
   const { entityId: _, ...rest } = alarm
   return { ...rest, entity }
 }

@@ -44,7 +44,16 @@ export class AuditStore {
     const stored = { id: this.nextId++, time, ...entry }
     const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value))
     this.writer.write(() =>
-      this.insert.run(stored.id, time, entry.actor, entry.action, entry.entity, entry.target, json(entry.before), json(entry.after)),
+      this.insert.run(
+        stored.id,
+        time,
+        entry.actor,
+        entry.action,
+        entry.entity,
+        entry.target,
+        json(entry.before),
+        json(entry.after),
+      ),
     )
     return stored
   }
@@ -63,8 +72,12 @@ export class AuditStore {
     add('time >= ?', q.from)
     add('time < ?', q.to)
     const rows = this.db
-      .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args, q.limit) as Array<Omit<AuditEntry, 'before' | 'after'> & { before: string | null; after: string | null }>
+      .prepare(
+        `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...args, q.limit) as Array<
+      Omit<AuditEntry, 'before' | 'after'> & { before: string | null; after: string | null }
+    >
     return rows.map((r) => ({
       ...r,
       before: r.before === null ? null : JSON.parse(r.before),

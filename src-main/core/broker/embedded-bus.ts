@@ -1,7 +1,6 @@
 import { once } from 'node:events'
 import net from 'node:net'
 import { Aedes } from 'aedes'
-import type { Readable } from 'node:stream'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
 import type { Bus, BusHandler, PublishOptions } from './bus'
@@ -24,6 +23,7 @@ export class EmbeddedBus implements Bus {
   private broker: Aedes | undefined
   private server: net.Server | undefined
   private handler: BusHandler | undefined
+  private persistence: ReturnType<typeof createSqlitePersistence> | undefined
   private readonly sockets = new Set<net.Socket>()
 
   constructor(private readonly options: EmbeddedBusOptions) {}
@@ -35,19 +35,36 @@ export class EmbeddedBus implements Bus {
   async start(handler: BusHandler): Promise<string> {
     this.handler = handler
     const { db, host, port, logger } = this.options
+    const persistence = createSqlitePersistence(db)
+    this.persistence = persistence
+    // No fixed broker id: after a crash, a new id is what makes aedes publish the old broker's wills,
+    // and it keeps new message counters apart from the ones of messages still queued.
     const broker = new Aedes({
-      id: 'edgetwin',
-      persistence: createSqlitePersistence(db),
+      persistence,
       authorizePublish: (_client, packet, callback) => {
-        handler(
-          { topic: packet.topic, payload: packet.payload as Buffer, retain: packet.retain, qos: packet.qos, replay: false },
-          () => callback(null),
-        )
+        const message = {
+          topic: packet.topic,
+          payload: packet.payload as Buffer,
+          retain: packet.retain,
+          qos: packet.qos,
+          replay: false,
+        }
+        handler(message, () => {
+          // aedes stores a retained message only after writing the PUBACK; store it first so the
+          // PUBACK means the broker's retained copy survives a crash too.
+          if (packet.retain && packet.qos > 0) {
+            persistence.asyncPersistence.storeRetained({ ...packet }).then(() => callback(null), callback)
+          } else callback(null)
+        })
       },
     })
     await broker.listen()
-    broker.on('clientError', (client, error) => logger.debug({ client: client.id, err: error.message }, 'mqtt client error'))
-    broker.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'mqtt connection error'))
+    broker.on('clientError', (client, error) =>
+      logger.debug({ client: client.id, err: error.message }, 'mqtt client error'),
+    )
+    broker.on('connectionError', (_client, error) =>
+      logger.debug({ err: error.message }, 'mqtt connection error'),
+    )
     this.broker = broker
     const server = net.createServer((socket) => {
       this.sockets.add(socket)
@@ -58,7 +75,9 @@ export class EmbeddedBus implements Bus {
     server.listen(port, host)
     await Promise.race([
       once(server, 'listening'),
-      once(server, 'error').then(([error]) => Promise.reject(listenError(error, 'MQTT', host, port, '--mqtt-port'))),
+      once(server, 'error').then(([error]) =>
+        Promise.reject(listenError(error, 'MQTT', host, port, '--mqtt-port')),
+      ),
     ])
     const address = server.address() as net.AddressInfo
     return `mqtt://${host.includes(':') ? `[${host}]` : host}:${address.port}`
@@ -82,23 +101,24 @@ export class EmbeddedBus implements Bus {
   }
 
   async retainedTopics(filter: string): Promise<string[]> {
-    const broker = this.broker
-    if (!broker) return []
     const topics: string[] = []
-    // aedes' types do not declare its persistence; its retained stream yields stored publish packets.
-    const persistence = (broker as unknown as { persistence: { createRetainedStream(f: string): Readable } }).persistence
-    for await (const packet of persistence.createRetainedStream(filter)) topics.push((packet as { topic: string }).topic)
+    if (!this.persistence) return topics
+    for await (const packet of this.persistence.createRetainedStream(filter))
+      topics.push((packet as { topic: string }).topic)
     return topics
   }
 
   async stop(): Promise<void> {
-    const { server, broker } = this
+    const { server, broker, persistence } = this
     this.server = undefined
     this.broker = undefined
+    this.persistence = undefined
     if (server) {
       server.close()
       for (const socket of this.sockets) socket.destroy()
     }
+    // aedes never destroys its persistence; the database is closed by the core afterwards.
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await persistence?.destroy()
   }
 }

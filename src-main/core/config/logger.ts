@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 
-const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+}
 
 /** One readable line per record for a person at a terminal: `12:03:04 warn  rejected message topic=…`. */
 const humanStream = {
@@ -12,7 +19,9 @@ const humanStream = {
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ')
     const clock = new Date(time).toISOString().slice(11, 19)
-    process.stderr.write(`${clock} ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`)
+    process.stderr.write(
+      `${clock} ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`,
+    )
   },
 }
 

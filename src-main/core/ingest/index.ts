@@ -13,7 +13,14 @@ import {
   twinKeyError,
 } from '../telemetry/payload'
 import type { SeriesStore } from '../telemetry/series-store'
-import { type Channel, defaultEntityType, errorsTopic, formatTopic, isDefaultScheme, parseTopic } from '../topics'
+import {
+  type Channel,
+  defaultEntityType,
+  errorsTopic,
+  formatTopic,
+  isDefaultScheme,
+  parseTopic,
+} from '../topics'
 import type { Change } from '../twin/changes'
 import type { EntityStore } from '../twin/entity-store'
 import { Registrar } from './registrar'
@@ -167,7 +174,11 @@ export class Ingest {
         if (!parsed.ok) return parsed.reason
         const { type, severity, text } = parsed.value
         const time = parsed.value.time ?? stamp()
-        const alarm = alarms.raise(record.id, { type, severity, text, time, payload: parsed.value.payload }, message.replay)
+        const alarm = alarms.raise(
+          record.id,
+          { type, severity, text, time, payload: parsed.value.payload },
+          message.replay,
+        )
         if (alarm) notify({ kind: 'alarm', entity, alarm })
         return undefined
       }

@@ -3,7 +3,7 @@ import type { AlarmStore } from '../telemetry/alarm-store'
 import type { EventStore } from '../telemetry/event-store'
 import { type JsonObject, parseJsonObject } from '../telemetry/payload'
 import type { SeriesStore } from '../telemetry/series-store'
-import { MAIN_DEVICE, TopicError, defaultParent, formatTopic, normalizeEntityId } from '../topics'
+import { defaultParent, formatTopic, MAIN_DEVICE, normalizeEntityId, type TopicError } from '../topics'
 import type { Entity, EntityStore, EntityType } from '../twin/entity-store'
 
 interface RegistrarDeps {
@@ -54,7 +54,10 @@ export class Registrar {
   handle(topicId: string, payload: Buffer): string | undefined {
     if (payload.length === 0) {
       this.deregisterAsync(topicId).catch((error) =>
-        this.deps.logger.info({ entity: topicId, reason: (error as Error).message }, 'deregistration incomplete'),
+        this.deps.logger.info(
+          { entity: topicId, reason: (error as Error).message },
+          'deregistration incomplete',
+        ),
       )
       return undefined
     }
@@ -81,7 +84,9 @@ export class Registrar {
     }
     if ((type === 'device') !== (topicId === MAIN_DEVICE)) {
       throw new RegistrationError(
-        type === 'device' ? `"@type": "device" is reserved for the main device ${MAIN_DEVICE}` : `${MAIN_DEVICE} is the main device`,
+        type === 'device'
+          ? `"@type": "device" is reserved for the main device ${MAIN_DEVICE}`
+          : `${MAIN_DEVICE} is the main device`,
       )
     }
     const optionalId = (key: string): string | undefined => {
@@ -95,7 +100,8 @@ export class Registrar {
       }
     }
     const externalId = payload['@id']
-    if (externalId !== undefined && typeof externalId !== 'string') throw new RegistrationError('"@id" must be a string')
+    if (externalId !== undefined && typeof externalId !== 'string')
+      throw new RegistrationError('"@id" must be a string')
     let parent = optionalId('@parent')
     const healthEndpoint = optionalId('@health')
     if (type === 'device') {
@@ -106,8 +112,13 @@ export class Registrar {
     }
     const existing = this.deps.entities.get(topicId)
     if (existing) {
-      if (existing.type !== type) throw new RegistrationError(`"@type" of ${topicId} cannot change from ${existing.type}`, 409)
-      if (existing.externalId !== undefined && externalId !== undefined && existing.externalId !== externalId) {
+      if (existing.type !== type)
+        throw new RegistrationError(`"@type" of ${topicId} cannot change from ${existing.type}`, 409)
+      if (
+        existing.externalId !== undefined &&
+        externalId !== undefined &&
+        existing.externalId !== externalId
+      ) {
         throw new RegistrationError(`"@id" of ${topicId} cannot change`, 409)
       }
     }
@@ -118,12 +129,16 @@ export class Registrar {
   apply(registration: Registration, autoRegistered: boolean): Entity {
     const { entities, bus, topicRoot } = this.deps
     const parent = registration.parent && entities.get(registration.parent)
-    if (registration.parent && !parent) throw new RegistrationError(`parent ${registration.parent} is not registered`)
+    if (registration.parent && !parent)
+      throw new RegistrationError(`parent ${registration.parent} is not registered`)
     if (parent && parent.type === 'service') {
       throw new RegistrationError(`parent ${registration.parent} is a service; only devices have children`)
     }
     // A cycle can only come from moving an existing entity under one of its own descendants.
-    if (registration.parent && entities.subtree(registration.topicId).some((e) => e.topicId === registration.parent)) {
+    if (
+      registration.parent &&
+      entities.subtree(registration.topicId).some((e) => e.topicId === registration.parent)
+    ) {
       throw new RegistrationError(`${registration.parent} is a descendant of ${registration.topicId}`)
     }
     const existing = entities.get(registration.topicId)
@@ -159,7 +174,10 @@ export class Registrar {
     try {
       this.apply(registration, false)
     } catch (error) {
-      this.deps.logger.info({ entity: registration.topicId, reason: (error as Error).message }, 'held registration rejected')
+      this.deps.logger.info(
+        { entity: registration.topicId, reason: (error as Error).message },
+        'held registration rejected',
+      )
     }
   }
 
@@ -172,7 +190,10 @@ export class Registrar {
       this.pending.set(parent, waiting)
     }
     waiting.set(registration.topicId, registration)
-    this.deps.logger.info({ entity: registration.topicId, parent }, 'registration held until its parent is registered')
+    this.deps.logger.info(
+      { entity: registration.topicId, parent },
+      'registration held until its parent is registered',
+    )
   }
 
   /** Registrations waiting for their parent, for the API. */
@@ -195,10 +216,14 @@ export class Registrar {
     const registration = this.validate(topicId, payload)
     this.apply(registration, true)
     this.deps.logger.info({ entity: topicId }, 'auto-registered')
-    this.deps.bus.publish(formatTopic(topicId, { kind: 'registration' }, this.deps.topicRoot), JSON.stringify(payload), {
-      retain: true,
-      qos: 1,
-    })
+    this.deps.bus.publish(
+      formatTopic(topicId, { kind: 'registration' }, this.deps.topicRoot),
+      JSON.stringify(payload),
+      {
+        retain: true,
+        qos: 1,
+      },
+    )
   }
 
   /**
@@ -235,7 +260,8 @@ export class Registrar {
         retained.push(topic({ kind, type }))
       }
       for (const alarm of alarms.openOf(entity.id)) retained.push(topic({ kind: 'alarm', type: alarm.type }))
-      for (const operation of entities.capabilities(id)?.keys() ?? []) retained.push(topic({ kind: 'capability', operation }))
+      for (const operation of entities.capabilities(id)?.keys() ?? [])
+        retained.push(topic({ kind: 'capability', operation }))
       if (entities.config(id) !== undefined) retained.push(topic({ kind: 'config' }))
       if (entities.health(id)) retained.push(topic({ kind: 'health' }))
     }
@@ -246,7 +272,10 @@ export class Registrar {
     alarms.removeEntities(ids)
     for (const topic of retained) bus.publish(topic, '', { retain: true, qos: 1 })
     for (const entity of bottomUp) {
-      bus.publish(formatTopic(entity.topicId, { kind: 'registration' }, topicRoot), '', { retain: true, qos: 1 })
+      bus.publish(formatTopic(entity.topicId, { kind: 'registration' }, topicRoot), '', {
+        retain: true,
+        qos: 1,
+      })
     }
     this.deps.logger.info({ entity: topicId, removed: subtree.length }, 'deregistered')
     return subtree
@@ -258,4 +287,3 @@ export class Registrar {
     return rest
   }
 }
-

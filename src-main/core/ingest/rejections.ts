@@ -31,7 +31,12 @@ export class RejectionReporter {
   private refill(): void {
     if (this.suppressed > 0) {
       this.logger.warn({ count: this.suppressed }, 'more messages rejected (not reported one by one)')
-      this.publish(JSON.stringify({ error: `${this.suppressed} more messages rejected`, time: new Date().toISOString() }))
+      this.publish(
+        JSON.stringify({
+          error: `${this.suppressed} more messages rejected`,
+          time: new Date().toISOString(),
+        }),
+      )
       this.suppressed = 0
     } else if (this.budget === REPORTS_PER_SECOND) {
       clearInterval(this.timer)

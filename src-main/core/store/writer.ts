@@ -65,8 +65,8 @@ export class BatchWriter {
 
   private schedule(): void {
     if (this.stopped) return
-    if (this.ops.length >= this.options.maxOps) return this.scheduleNow()
-    this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs)
+    if (this.ops.length >= this.options.maxOps) this.scheduleNow()
+    else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs)
   }
 
   private scheduleNow(): void {

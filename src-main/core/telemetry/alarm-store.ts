@@ -52,7 +52,8 @@ export class AlarmStore {
   ) {}
 
   start(): void {
-    this.upsert = this.db.prepare(`INSERT INTO alarms (id, entity_id, type, severity, text, status, count, first_time,
+    this.upsert =
+      this.db.prepare(`INSERT INTO alarms (id, entity_id, type, severity, text, status, count, first_time,
         last_time, payload, acknowledged_at, acknowledged_by, cleared_at, cleared_by)
       VALUES (@id, @entityId, @type, @severity, @text, @status, @count, @firstTime, @lastTime, @payload,
         @acknowledgedAt, @acknowledgedBy, @clearedAt, @clearedBy)
@@ -171,7 +172,9 @@ export class AlarmStore {
       if (q.severity) where.push(`severity IN (${q.severity.map((s) => `'${s}'`).join(',')})`)
       cleared = (
         this.db
-          .prepare(`SELECT ${columns} FROM alarms WHERE ${where.join(' AND ')} ORDER BY last_time DESC LIMIT ?`)
+          .prepare(
+            `SELECT ${columns} FROM alarms WHERE ${where.join(' AND ')} ORDER BY last_time DESC LIMIT ?`,
+          )
           .all(q.limit) as Array<Alarm & { payload: string }>
       ).map(fromRow)
       const openIds = new Set(open.map((a) => a.id))

@@ -28,7 +28,9 @@ export class EventStore {
   ) {}
 
   start(): void {
-    this.insert = this.db.prepare('INSERT INTO events (id, entity_id, type, time, text, payload) VALUES (?, ?, ?, ?, ?, ?)')
+    this.insert = this.db.prepare(
+      'INSERT INTO events (id, entity_id, type, time, text, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    )
     const row = this.db.prepare('SELECT max(id) AS id FROM events').get() as { id: number | null }
     this.nextId = (row.id ?? 0) + 1
   }
@@ -55,10 +57,12 @@ export class EventStore {
     add('time < ?', q.to)
     const sql = `SELECT id, entity_id AS entityId, type, time, text, payload FROM events
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`
-    return (this.db.prepare(sql).all(...args, q.limit) as Array<StoredEvent & { payload: string }>).map((r) => ({
-      ...r,
-      payload: JSON.parse(r.payload),
-    }))
+    return (this.db.prepare(sql).all(...args, q.limit) as Array<StoredEvent & { payload: string }>).map(
+      (r) => ({
+        ...r,
+        payload: JSON.parse(r.payload),
+      }),
+    )
   }
 
   removeEntities(entityIds: number[]): void {

@@ -41,7 +41,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Z
 /** `time` is an RFC 3339 string or unix seconds (integer or fractional); returns epoch ms. */
 export function parseTime(value: unknown): Parsed<number> {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || value > 253402300799) return fail(`time ${value} is out of range`)
+    if (!Number.isFinite(value) || value < 0 || value > 253402300799)
+      return fail(`time ${value} is out of range`)
     return ok(value * 1000)
   }
   if (typeof value !== 'string') return fail('time must be an RFC 3339 string or unix seconds')
@@ -164,7 +165,8 @@ export function parseAlarm(payload: Uint8Array, topicType: string): Parsed<Alarm
   const event = parseStateful(parsed.value, topicType)
   if (!event.ok) return event
   const raw = parsed.value.severity
-  const severity = SEVERITIES.find((s) => s === (typeof raw === 'string' ? raw.toLowerCase() : raw)) ?? 'minor'
+  const severity =
+    SEVERITIES.find((s) => s === (typeof raw === 'string' ? raw.toLowerCase() : raw)) ?? 'minor'
   return ok({ ...event.value, severity })
 }
 

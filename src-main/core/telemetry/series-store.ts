@@ -46,7 +46,10 @@ export class SeriesStore {
   private sampleSeries: number[] = []
   private sampleTimes: number[] = []
   private sampleValues: number[] = []
-  private statements!: Record<'insertSeries' | 'insertSample' | 'rollMinute' | 'rollHour' | 'lastValue', Statement>
+  private statements!: Record<
+    'insertSeries' | 'insertSample' | 'rollMinute' | 'rollHour' | 'lastValue',
+    Statement
+  >
 
   constructor(
     private readonly db: Database,
@@ -189,7 +192,9 @@ export class SeriesStore {
     const rawCovers = from >= Date.now() - rawDays * DAY
     if (bucket < MINUTE && rawCovers) {
       const raw = this.db
-        .prepare('SELECT time, value FROM samples WHERE series_id = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?')
+        .prepare(
+          'SELECT time, value FROM samples WHERE series_id = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?',
+        )
         .all(seriesId, from, to, points + 1) as Array<{ time: number; value: number }>
       if (raw.length <= points) {
         return {

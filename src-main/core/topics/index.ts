@@ -90,7 +90,8 @@ function parseChannel(text: string): Channel {
     case 'e':
     case 'a': {
       // The type may be empty (`te/device/main///m/`) but the slash must be there.
-      if (second === undefined || parts.length > 3 || (parts.length === 3 && third !== 'meta')) throw invalid()
+      if (second === undefined || parts.length > 3 || (parts.length === 3 && third !== 'meta'))
+        throw invalid()
       const kinds = {
         m: ['measurement', 'measurement-meta'],
         e: ['event', 'event-meta'],
@@ -127,7 +128,8 @@ export function parseTopic(topic: string, root = 'te'): ParsedTopic | undefined 
   const segments = rest.split('/')
   // A short id on the bare entity topic is a registration of the padded id: `te/packaging/belt001`
   // registers `packaging/belt001//` (reference §1.3).
-  if (segments.length < ENTITY_ID_SEGMENTS) return { entity: normalizeEntityId(rest), channel: { kind: 'registration' } }
+  if (segments.length < ENTITY_ID_SEGMENTS)
+    return { entity: normalizeEntityId(rest), channel: { kind: 'registration' } }
   const entity = segments.slice(0, ENTITY_ID_SEGMENTS).join('/')
   if (segments.slice(0, ENTITY_ID_SEGMENTS).every((s) => s === '')) {
     throw new TopicError(`topic "${topic}" has an empty entity id`)

@@ -82,25 +82,29 @@ export class EntityStore {
   start(): void {
     const db = this.db
     this.statements = {
-      upsertEntity: db.prepare(`INSERT INTO entities (id, topic_id, type, parent, external_id, health_endpoint,
+      upsertEntity:
+        db.prepare(`INSERT INTO entities (id, topic_id, type, parent, external_id, health_endpoint,
           registration, auto_registered, registered_at, last_seen)
         VALUES (@id, @topicId, @type, @parent, @externalId, @healthEndpoint, @registration, @autoRegistered, @registeredAt, @lastSeen)
         ON CONFLICT(id) DO UPDATE SET parent = excluded.parent, health_endpoint = excluded.health_endpoint,
           registration = excluded.registration, auto_registered = excluded.auto_registered`),
       lastSeen: db.prepare('UPDATE entities SET last_seen = ? WHERE id = ?'),
-      upsertTwin: db.prepare(`INSERT INTO twin (entity_id, key, value, version, updated_at) VALUES (?, ?, ?, ?, ?)
+      upsertTwin:
+        db.prepare(`INSERT INTO twin (entity_id, key, value, version, updated_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(entity_id, key) DO UPDATE SET value = excluded.value, version = excluded.version, updated_at = excluded.updated_at`),
       deleteTwin: db.prepare('DELETE FROM twin WHERE entity_id = ? AND key = ?'),
       upsertConfig: db.prepare(`INSERT INTO entity_config (entity_id, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT(entity_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
       deleteConfig: db.prepare('DELETE FROM entity_config WHERE entity_id = ?'),
-      upsertCapability: db.prepare(`INSERT INTO capabilities (entity_id, operation, payload, updated_at) VALUES (?, ?, ?, ?)
+      upsertCapability:
+        db.prepare(`INSERT INTO capabilities (entity_id, operation, payload, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT(entity_id, operation) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at`),
       deleteCapability: db.prepare('DELETE FROM capabilities WHERE entity_id = ? AND operation = ?'),
       upsertMeta: db.prepare(`INSERT INTO type_meta (entity_id, channel, type, value) VALUES (?, ?, ?, ?)
         ON CONFLICT(entity_id, channel, type) DO UPDATE SET value = excluded.value`),
       deleteMeta: db.prepare('DELETE FROM type_meta WHERE entity_id = ? AND channel = ? AND type = ?'),
-      upsertHealth: db.prepare(`INSERT INTO health (entity_id, status, payload, updated_at) VALUES (?, ?, ?, ?)
+      upsertHealth:
+        db.prepare(`INSERT INTO health (entity_id, status, payload, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT(entity_id) DO UPDATE SET status = excluded.status, payload = excluded.payload, updated_at = excluded.updated_at`),
     }
     this.load()
@@ -136,20 +140,30 @@ export class EntityStore {
       this.nextId = Math.max(this.nextId, row.id + 1)
     }
     type Keyed = { entity_id: number }
-    for (const r of db.prepare('SELECT * FROM twin').all() as Array<Keyed & { key: string; value: string; version: number; updated_at: number }>) {
-      byId.get(r.entity_id)?.twin.set(r.key, { value: JSON.parse(r.value), version: r.version, updatedAt: r.updated_at })
+    for (const r of db.prepare('SELECT * FROM twin').all() as Array<
+      Keyed & { key: string; value: string; version: number; updated_at: number }
+    >) {
+      byId
+        .get(r.entity_id)
+        ?.twin.set(r.key, { value: JSON.parse(r.value), version: r.version, updatedAt: r.updated_at })
     }
     for (const r of db.prepare('SELECT * FROM entity_config').all() as Array<Keyed & { value: string }>) {
       const state = byId.get(r.entity_id)
       if (state) state.config = JSON.parse(r.value)
     }
-    for (const r of db.prepare('SELECT * FROM capabilities').all() as Array<Keyed & { operation: string; payload: string }>) {
+    for (const r of db.prepare('SELECT * FROM capabilities').all() as Array<
+      Keyed & { operation: string; payload: string }
+    >) {
       byId.get(r.entity_id)?.capabilities.set(r.operation, JSON.parse(r.payload))
     }
-    for (const r of db.prepare('SELECT * FROM type_meta').all() as Array<Keyed & { channel: string; type: string; value: string }>) {
+    for (const r of db.prepare('SELECT * FROM type_meta').all() as Array<
+      Keyed & { channel: string; type: string; value: string }
+    >) {
       byId.get(r.entity_id)?.meta.set(`${r.channel}/${r.type}`, JSON.parse(r.value))
     }
-    for (const r of db.prepare('SELECT * FROM health').all() as Array<Keyed & { status: string; payload: string; updated_at: number }>) {
+    for (const r of db.prepare('SELECT * FROM health').all() as Array<
+      Keyed & { status: string; payload: string; updated_at: number }
+    >) {
       const state = byId.get(r.entity_id)
       if (state) state.health = { status: r.status, payload: JSON.parse(r.payload), updatedAt: r.updated_at }
     }
@@ -210,7 +224,14 @@ export class EntityStore {
       : { id: this.nextId++, registeredAt: this.now(), lastSeen: undefined, ...fields }
     if (existing) existing.entity = entity
     else {
-      const state = { entity, twin: new Map(), config: undefined, capabilities: new Map(), meta: new Map(), health: undefined }
+      const state = {
+        entity,
+        twin: new Map(),
+        config: undefined,
+        capabilities: new Map(),
+        meta: new Map(),
+        health: undefined,
+      }
       this.states.set(entity.topicId, state)
       this.ids.set(entity.id, state)
     }
@@ -255,7 +276,8 @@ export class EntityStore {
   }
 
   private flushLastSeen(): void {
-    for (const state of this.dirtyLastSeen) this.statements.lastSeen?.run(state.entity.lastSeen, state.entity.id)
+    for (const state of this.dirtyLastSeen)
+      this.statements.lastSeen?.run(state.entity.lastSeen, state.entity.id)
     this.dirtyLastSeen.clear()
   }
 
@@ -341,7 +363,9 @@ export class EntityStore {
 
   /** The unit of a series from `m/<type>/meta`: `{"temperature":{"unit":"°C"}}`, groups dotted. */
   unit(topicId: string, type: string, series: string): string | undefined {
-    const meta = this.states.get(topicId)?.meta.get(`m/${type}`) as Record<string, { unit?: unknown }> | undefined
+    const meta = this.states.get(topicId)?.meta.get(`m/${type}`) as
+      | Record<string, { unit?: unknown }>
+      | undefined
     const unit = meta?.[series]?.unit
     return typeof unit === 'string' ? unit : undefined
   }

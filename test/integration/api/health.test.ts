@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestCore, startCore } from '../../helpers/core'
+import { startCore, type TestCore } from '../../helpers/core'
 
 describe('core lifecycle and health', () => {
   let t: TestCore
@@ -23,9 +23,11 @@ describe('core lifecycle and health', () => {
   })
 
   it('pre-registers the main device and its own service with health up', async () => {
-    const entities = await t.json<Array<{ id: string; health: { status: string } | null }>>('/api/v1/entities')
-    expect(entities.map((e) => e.id)).toEqual(expect.arrayContaining(['device/main//', 'device/main/service/edgetwin']))
+    const entities =
+      await t.json<Array<{ id: string; health: { status: string } | null }>>('/api/v1/entities')
+    expect(entities.map((e) => e.id)).toEqual(
+      expect.arrayContaining(['device/main//', 'device/main/service/edgetwin']),
+    )
     expect(entities.find((e) => e.id === 'device/main/service/edgetwin')?.health?.status).toBe('up')
   })
-
 })

@@ -1,0 +1,378 @@
+import { Readable } from 'node:stream'
+import MemoryPersistence, {
+  type PersistenceBroker,
+  type PersistenceClient,
+  type PersistencePacket,
+  type PersistenceSubscription,
+} from 'aedes-persistence/asyncPersistence.js'
+import { CallBackPersistence } from 'aedes-persistence/callBackPersistence.js'
+import type { Database, Statement } from 'better-sqlite3'
+
+export interface SqlitePersistenceOptions {
+  /** An open database with `brokerSchemaSql` applied. The caller owns it and closes it after `destroy()`. */
+  db: Database
+}
+
+/**
+ * aedes persistence that survives a restart and a kill -9: aedes' in-memory store, with every change written
+ * synchronously to SQLite before it is applied in memory, and everything reloaded from SQLite in `setup()`.
+ *
+ * Outgoing queues are the exception: they live in SQLite only. The memory class cannot restore a queue
+ * exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot be re-created
+ * through its public methods), and an offline client's queue has no reason to occupy the heap.
+ */
+export class SqlitePersistence extends MemoryPersistence {
+  readonly #db: Database
+  #sql: Statements | null = null
+
+  constructor(options: SqlitePersistenceOptions) {
+    super()
+    this.#db = options.db
+  }
+
+  override async setup(broker: PersistenceBroker): Promise<void> {
+    await super.setup(broker)
+    this.#sql = prepareStatements(this.#db)
+    await this.#load(this.#sql)
+  }
+
+  async #load(sql: Statements): Promise<void> {
+    for (const row of sql.retainedAll.all()) {
+      await super.storeRetained(decodePacket(row))
+    }
+
+    const subscriptionsByClient = new Map<string, PersistenceSubscription[]>()
+    for (const row of sql.subscriptionsAll.all()) {
+      const options = JSON.parse(row.options) as Omit<PersistenceSubscription, 'topic' | 'qos'>
+      const subscription = { topic: row.topic, qos: row.qos, ...options }
+      const subscriptions = subscriptionsByClient.get(row.client_id)
+      if (subscriptions) subscriptions.push(subscription)
+      else subscriptionsByClient.set(row.client_id, [subscription])
+    }
+    for (const [id, subscriptions] of subscriptionsByClient) {
+      await super.addSubscriptions({ id }, subscriptions)
+    }
+
+    for (const row of sql.incomingAll.all()) {
+      await super.incomingStorePacket({ id: row.client_id }, decodePacket(row))
+    }
+
+    for (const row of sql.willsAll.all()) {
+      const will = decodePacket(row)
+      const brokerId = will.brokerId
+      await super.putWill({ id: row.client_id }, will)
+      // putWill stamps the current broker's id on the stored object. Restore the id of the broker that held
+      // the client: that broker is gone, so aedes' will sweep (every 4 heartbeats) publishes the will.
+      will.brokerId = brokerId
+    }
+  }
+
+  #statements(): Statements {
+    if (this.#sql === null) throw new Error('SqlitePersistence is not set up (or already destroyed)')
+    return this.#sql
+  }
+
+  override async storeRetained(packet: PersistencePacket): Promise<void> {
+    const sql = this.#statements()
+    const topic = packet.topic ?? ''
+    // [MQTT-3.3.1-10]: a retained message with an empty payload removes the retained message of its topic.
+    if (packet.payload === undefined || packet.payload.length === 0) {
+      sql.retainedDelete.run(topic)
+    } else {
+      const { packet: json, payload } = encodePacket(packet)
+      sql.retainedUpsert.run(topic, json, payload)
+    }
+    await super.storeRetained(packet)
+  }
+
+  override async addSubscriptions(client: PersistenceClient, subs: PersistenceSubscription[]): Promise<void> {
+    this.#statements().addSubscriptions(client.id, subs)
+    await super.addSubscriptions(client, subs)
+  }
+
+  override async removeSubscriptions(client: PersistenceClient, topics: string[]): Promise<void> {
+    this.#statements().removeSubscriptions(client.id, topics)
+    await super.removeSubscriptions(client, topics)
+  }
+
+  override async cleanSubscriptions(client: PersistenceClient): Promise<void> {
+    this.#statements().subscriptionsDeleteClient.run(client.id)
+    await super.cleanSubscriptions(client)
+  }
+
+  override async outgoingEnqueue(sub: { clientId: string }, packet: PersistencePacket): Promise<void> {
+    this.#statements().enqueue([sub], new MemoryPersistence.Packet(packet))
+  }
+
+  override async outgoingEnqueueCombi(
+    subs: { clientId: string }[],
+    packet: PersistencePacket,
+  ): Promise<void> {
+    // aedes calls this for every QoS 1/2 publish, usually with no offline-capable subscriber at all.
+    if (subs.length === 0) return
+    this.#statements().enqueue(subs, new MemoryPersistence.Packet(packet))
+  }
+
+  // The first queued packet either from the same broker with the same counter (it gets the message id the
+  // broker just assigned), or with the same message id and from another broker or none (it is replaced:
+  // PUBLISH -> PUBREL in the QoS 2 flow). A PUBREL (no broker id, no counter) is matched by message id only.
+  // aedes-persistence 11's memory class also matches it to any earlier PUBREL, both lacking a counter: with
+  // two QoS 2 messages in flight the second PUBREC rewrites the first PUBREL and leaves the second PUBLISH
+  // queued, to be delivered again at the next reconnect.
+  override async outgoingUpdate(client: PersistenceClient, packet: PersistencePacket): Promise<void> {
+    const sql = this.#statements()
+    const brokerId = packet.brokerId ?? null
+    const messageId = packet.messageId ?? null
+    const row = sql.outgoingFind.get({
+      clientId: client.id,
+      brokerId,
+      brokerCounter: packet.brokerCounter ?? null,
+      messageId,
+    })
+    if (row === undefined) throw new Error('no such packet')
+    if (brokerId !== null && row.broker_id === brokerId) {
+      const fields = JSON.parse(row.packet) as Record<string, unknown>
+      fields.messageId = packet.messageId
+      sql.outgoingSetMessageId.run(messageId, JSON.stringify(fields, replacer), row.seq)
+    } else {
+      const encoded = encodePacket(packet)
+      sql.outgoingReplace.run(
+        brokerId,
+        packet.brokerCounter ?? null,
+        messageId,
+        encoded.packet,
+        encoded.payload,
+        row.seq,
+      )
+    }
+  }
+
+  override async outgoingClearMessageId(
+    client: PersistenceClient,
+    packet: PersistencePacket,
+  ): Promise<PersistencePacket | undefined> {
+    const row = this.#statements().outgoingClear.get(client.id, packet.messageId ?? null)
+    return row === undefined ? undefined : decodePacket(row)
+  }
+
+  override outgoingStream(client: PersistenceClient): Readable {
+    const rows = this.#statements().outgoingByClient.all(client.id)
+    return Readable.from(rows.map(decodePacket))
+  }
+
+  override async incomingStorePacket(client: PersistenceClient, packet: PersistencePacket): Promise<void> {
+    // Stored as the memory class keeps it, so the reload in setup() reproduces the same object.
+    const stored = new MemoryPersistence.Packet(packet)
+    stored.messageId = packet.messageId
+    const { packet: json, payload } = encodePacket(stored)
+    this.#statements().incomingUpsert.run(client.id, packet.messageId, json, payload)
+    await super.incomingStorePacket(client, packet)
+  }
+
+  override async incomingDelPacket(client: PersistenceClient, packet: PersistencePacket): Promise<void> {
+    this.#statements().incomingDelete.run(client.id, packet.messageId)
+    await super.incomingDelPacket(client, packet)
+  }
+
+  override async cleanIncoming(client: PersistenceClient): Promise<void> {
+    this.#statements().incomingDeleteClient.run(client.id)
+    await super.cleanIncoming(client)
+  }
+
+  override async putWill(client: PersistenceClient, packet: PersistencePacket): Promise<void> {
+    const sql = this.#statements()
+    const { packet: json, payload } = encodePacket({
+      ...packet,
+      brokerId: this.broker.id,
+      clientId: client.id,
+    })
+    sql.willUpsert.run(client.id, json, payload)
+    await super.putWill(client, packet)
+  }
+
+  override async delWill(client: PersistenceClient): Promise<PersistencePacket | undefined> {
+    this.#statements().willDelete.run(client.id)
+    return super.delWill(client)
+  }
+
+  /** Releases the in-memory state only: the database belongs to the caller. */
+  override async destroy(): Promise<void> {
+    this.#sql = null
+    await super.destroy()
+  }
+}
+
+/** What aedes takes as its `persistence` option: the same callback/promise adapter as aedes' default store. */
+export function createSqlitePersistence(db: Database): CallBackPersistence<SqlitePersistenceOptions> {
+  return new CallBackPersistence((options: SqlitePersistenceOptions) => new SqlitePersistence(options), {
+    db,
+  })
+}
+
+// Stored packet: `packet` is JSON of every field but the payload; `payload` is the payload itself, so
+// better-sqlite3 stores a Buffer as a BLOB and a string as TEXT and gives back the same type.
+interface PacketRow {
+  packet: string
+  payload: Buffer | string | null
+}
+
+// Tags for the JSON values that JSON cannot carry. U+0000 is forbidden in MQTT strings [MQTT-1.5.3-2], so no
+// topic, user property or other field from the wire can produce these keys.
+const BUFFER_TAG = '\u0000buffer'
+const UNDEFINED_TAG = '\u0000undefined'
+
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key]
+  // A field present but undefined (aedes-packet sets `messageId: undefined`) must come back present.
+  if (raw === undefined) return { [UNDEFINED_TAG]: true }
+  if (raw instanceof Uint8Array) {
+    return { [BUFFER_TAG]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') }
+  }
+  // Functions (a QoSPacket's writeCallback) are runtime state, not part of the packet.
+  return typeof value === 'function' ? undefined : value
+}
+
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i])
+    return value
+  }
+  const record = value as Record<string, unknown>
+  const base64 = record[BUFFER_TAG]
+  if (typeof base64 === 'string') return Buffer.from(base64, 'base64')
+  if (UNDEFINED_TAG in record) return undefined
+  for (const key of Object.keys(record)) record[key] = revive(record[key])
+  return record
+}
+
+function encodePacket(packet: PersistencePacket): PacketRow {
+  const { payload, ...fields } = packet
+  if (typeof payload === 'string') return { packet: JSON.stringify(fields, replacer), payload }
+  if (payload instanceof Uint8Array) {
+    return {
+      packet: JSON.stringify(fields, replacer),
+      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+    }
+  }
+  // No payload (a PUBREL), or an odd one: it stays in the JSON, absent or tagged as it was.
+  return { packet: JSON.stringify(packet, replacer), payload: null }
+}
+
+function decodePacket(row: PacketRow): PersistencePacket {
+  const packet = revive(JSON.parse(row.packet)) as PersistencePacket
+  if (row.payload !== null) packet.payload = row.payload
+  return packet
+}
+
+interface Statements {
+  retainedAll: Statement<[], PacketRow>
+  retainedUpsert: Statement<[string, string, Buffer | string | null]>
+  retainedDelete: Statement<[string]>
+  subscriptionsAll: Statement<[], { client_id: string; topic: string; qos: number; options: string }>
+  subscriptionsDeleteClient: Statement<[string]>
+  addSubscriptions: (clientId: string, subs: PersistenceSubscription[]) => void
+  removeSubscriptions: (clientId: string, topics: string[]) => void
+  enqueue: (subs: { clientId: string }[], packet: PersistencePacket) => void
+  outgoingFind: Statement<
+    [{ clientId: string; brokerId: string | null; brokerCounter: number | null; messageId: number | null }],
+    { seq: number; broker_id: string | null; packet: string }
+  >
+  outgoingSetMessageId: Statement<[number | null, string, number]>
+  outgoingReplace: Statement<
+    [string | null, number | null, number | null, string, Buffer | string | null, number]
+  >
+  outgoingClear: Statement<[string, number | null], PacketRow>
+  outgoingByClient: Statement<[string], PacketRow>
+  incomingAll: Statement<[], PacketRow & { client_id: string }>
+  incomingUpsert: Statement<[string, number | undefined, string, Buffer | string | null]>
+  incomingDelete: Statement<[string, number | undefined]>
+  incomingDeleteClient: Statement<[string]>
+  willsAll: Statement<[], PacketRow & { client_id: string }>
+  willUpsert: Statement<[string, string, Buffer | string | null]>
+  willDelete: Statement<[string]>
+}
+
+function prepareStatements(db: Database): Statements {
+  const subscriptionUpsert = db.prepare<[string, string, number, string]>(
+    `INSERT INTO broker_subscriptions (client_id, topic, qos, options) VALUES (?, ?, ?, ?)
+     ON CONFLICT (client_id, topic) DO UPDATE SET qos = excluded.qos, options = excluded.options`,
+  )
+  const subscriptionDelete = db.prepare<[string, string]>(
+    'DELETE FROM broker_subscriptions WHERE client_id = ? AND topic = ?',
+  )
+  const outgoingInsert = db.prepare<
+    [string, string | null, number | null, number | null, string, Buffer | string | null]
+  >(
+    `INSERT INTO broker_outgoing (client_id, broker_id, broker_counter, message_id, packet, payload)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  )
+
+  return {
+    retainedAll: db.prepare('SELECT packet, payload FROM broker_retained ORDER BY rowid'),
+    retainedUpsert: db.prepare(
+      `INSERT INTO broker_retained (topic, packet, payload) VALUES (?, ?, ?)
+       ON CONFLICT (topic) DO UPDATE SET packet = excluded.packet, payload = excluded.payload`,
+    ),
+    retainedDelete: db.prepare('DELETE FROM broker_retained WHERE topic = ?'),
+    subscriptionsAll: db.prepare(
+      'SELECT client_id, topic, qos, options FROM broker_subscriptions ORDER BY rowid',
+    ),
+    subscriptionsDeleteClient: db.prepare('DELETE FROM broker_subscriptions WHERE client_id = ?'),
+    addSubscriptions: db.transaction((clientId: string, subs: PersistenceSubscription[]) => {
+      for (const { topic, qos, rh, rap, nl, subscriptionIdentifier } of subs) {
+        subscriptionUpsert.run(clientId, topic, qos, JSON.stringify({ rh, rap, nl, subscriptionIdentifier }))
+      }
+    }),
+    removeSubscriptions: db.transaction((clientId: string, topics: string[]) => {
+      for (const topic of topics) subscriptionDelete.run(clientId, topic)
+    }),
+    // One JSON encoding per packet, however many subscribers it is queued for.
+    enqueue: db.transaction((subs: { clientId: string }[], packet: PersistencePacket) => {
+      const { packet: json, payload } = encodePacket(packet)
+      for (const { clientId } of subs) {
+        outgoingInsert.run(
+          clientId,
+          packet.brokerId ?? null,
+          packet.brokerCounter ?? null,
+          packet.messageId ?? null,
+          json,
+          payload,
+        )
+      }
+    }),
+    outgoingFind: db.prepare(
+      `SELECT seq, broker_id, packet FROM broker_outgoing
+       WHERE client_id = @clientId
+         AND ((broker_id = @brokerId AND broker_counter IS @brokerCounter)
+           OR ((broker_id IS NOT @brokerId OR @brokerId IS NULL) AND message_id IS @messageId))
+       ORDER BY seq LIMIT 1`,
+    ),
+    outgoingSetMessageId: db.prepare('UPDATE broker_outgoing SET message_id = ?, packet = ? WHERE seq = ?'),
+    outgoingReplace: db.prepare(
+      `UPDATE broker_outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, packet = ?, payload = ?
+       WHERE seq = ?`,
+    ),
+    outgoingClear: db.prepare(
+      `DELETE FROM broker_outgoing WHERE seq = (
+         SELECT seq FROM broker_outgoing WHERE client_id = ? AND message_id IS ? ORDER BY seq LIMIT 1
+       ) RETURNING packet, payload`,
+    ),
+    outgoingByClient: db.prepare(
+      'SELECT packet, payload FROM broker_outgoing WHERE client_id = ? ORDER BY seq',
+    ),
+    incomingAll: db.prepare('SELECT client_id, packet, payload FROM broker_incoming'),
+    incomingUpsert: db.prepare(
+      `INSERT INTO broker_incoming (client_id, message_id, packet, payload) VALUES (?, ?, ?, ?)
+       ON CONFLICT (client_id, message_id) DO UPDATE SET packet = excluded.packet, payload = excluded.payload`,
+    ),
+    incomingDelete: db.prepare('DELETE FROM broker_incoming WHERE client_id = ? AND message_id = ?'),
+    incomingDeleteClient: db.prepare('DELETE FROM broker_incoming WHERE client_id = ?'),
+    willsAll: db.prepare('SELECT client_id, packet, payload FROM broker_wills ORDER BY rowid'),
+    willUpsert: db.prepare(
+      `INSERT INTO broker_wills (client_id, packet, payload) VALUES (?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET packet = excluded.packet, payload = excluded.payload`,
+    ),
+    willDelete: db.prepare('DELETE FROM broker_wills WHERE client_id = ?'),
+  }
+}
