@@ -11,6 +11,7 @@ import { type CoreOptions, defaultOptions } from './config'
 import { createLogger } from './config/logger'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
+import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
 import { BatchWriter } from './store/writer'
 import { AlarmStore } from './telemetry/alarm-store'
@@ -67,6 +68,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
   let api: ApiServer | undefined
   let sim: Simulator | undefined
   let retentionTimer: NodeJS.Timeout | undefined
+  let unlock: (() => void) | undefined
   let lastStamp = 0
   // Receive times are strictly increasing so two values of a series never share an instant.
   const stamp = () => {
@@ -76,10 +78,19 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function start(): Promise<Ready> {
     prepareDataDir(options.dataDir)
+    const unlockDir = lockDataDir(options.dataDir)
+    unlock = unlockDir
     const logger =
       options.logger ?? createLogger(options.logLevel, path.join(options.dataDir, 'logs', 'edgetwin.log'))
-    const token = options.token ?? loadToken(path.join(options.dataDir, 'token'))
-    const db = openDatabase(path.join(options.dataDir, 'edgetwin.db'))
+    let token: string
+    let db: Database
+    try {
+      token = options.token ?? loadToken(path.join(options.dataDir, 'token'))
+      db = openDatabase(path.join(options.dataDir, 'edgetwin.db'))
+    } catch (error) {
+      unlockDir()
+      throw error
+    }
     try {
       const writer = new BatchWriter(db, {
         maxOps: 5000,
@@ -154,7 +165,10 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       return { http, mqtt: mqttUrl, pid: process.pid, token }
     } catch (error) {
       if (parts) await stop()
-      else db.close()
+      else {
+        db.close()
+        unlock?.()
+      }
       throw error
     }
   }
@@ -209,6 +223,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     entities.stop()
     writer.stop()
     db.close()
+    unlock?.()
     logger.info('stopped')
     parts = undefined
   }

@@ -31,3 +31,14 @@ describe('core lifecycle and health', () => {
     expect(entities.find((e) => e.id === 'device/main/service/edgetwin')?.health?.status).toBe('up')
   })
 })
+
+describe('data dir', () => {
+  it('refuses a second core on a data dir in use, and takes it once the first has stopped', async () => {
+    const first = await startCore()
+    await expect(startCore({ dataDir: first.dataDir })).rejects.toThrow(/is in use by another EdgeTwin \(pid \d+\)/)
+    await first.core.stop()
+    const second = await startCore({ dataDir: first.dataDir })
+    await second.stop()
+    await first.stop()
+  })
+})
