@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto'
+import { LineConnector } from './connector'
+import { LoadGenerator } from './load'
+import { type SimLogger, type SimStats, silentLogger } from './logger'
+import { randomSeed } from './prng'
+
+export type { SimLogger } from './logger'
+
+export interface SimulatorOptions {
+  /** Broker URL, `mqtt://host:port`. */
+  url: string
+  /** Same seed ⇒ same sequence of published values, events and alarms. Default: random (logged). */
+  seed?: number
+  /** Load mode: extra flat child devices `device/load-0001//` … under main. Default 0. */
+  devices?: number
+  /** Load mode: measurement messages per second per device. Default 1. */
+  rate?: number
+  /** thin-edge.io `mqtt.topic_root`. Default `te`. */
+  topicRoot?: string
+  /** Wall-clock milliseconds per physics step; each step is one simulated second. Default 1000. */
+  tickMs?: number
+  logger?: SimLogger
+}
+
+export interface Simulator {
+  start(): Promise<void>
+  stop(): Promise<void>
+  readonly stats: { published: number }
+}
+
+class MqttSimulator implements Simulator {
+  readonly stats: SimStats = { published: 0 }
+  private line: LineConnector | undefined
+  private load: LoadGenerator | undefined
+  private starting: Promise<void> | undefined
+
+  constructor(private readonly options: SimulatorOptions) {}
+
+  async start(): Promise<void> {
+    if (this.line) throw new Error('simulator already started')
+    const { url, devices = 0, rate = 1, topicRoot: root = 'te', tickMs = 1000 } = this.options
+    const logger = this.options.logger ?? silentLogger
+    const seed = (this.options.seed ?? randomSeed()) >>> 0
+    const clientPrefix = `edgetwin-sim-${randomUUID().slice(0, 8)}`
+    const common = { url, root, seed, clientPrefix, logger, stats: this.stats }
+
+    const line = new LineConnector({ ...common, tickMs })
+    const load = devices > 0 ? new LoadGenerator({ ...common, devices, rate }) : undefined
+    this.line = line
+    this.load = load
+    this.starting = (async () => {
+      try {
+        await line.start()
+        await load?.start()
+      } catch (err) {
+        await Promise.allSettled([line.stop(), load?.stop()])
+        this.line = undefined
+        this.load = undefined
+        throw err
+      }
+    })()
+    await this.starting
+    logger.info({ url, seed, devices, rate, tickMs }, 'simulated filling line started')
+  }
+
+  async stop(): Promise<void> {
+    // A stop during start waits for the start to settle, so no client is left connecting.
+    await this.starting?.catch(() => {})
+    this.starting = undefined
+    const { line, load } = this
+    this.line = undefined
+    this.load = undefined
+    await Promise.allSettled([line?.stop(), load?.stop()])
+  }
+}
+
+function validate(options: SimulatorOptions): void {
+  const { devices = 0, rate = 1, tickMs = 1000, seed } = options
+  if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(options.url)) {
+    throw new Error(`simulator: invalid broker URL "${options.url}"`)
+  }
+  if (!Number.isInteger(devices) || devices < 0) {
+    throw new Error('simulator: devices must be a whole number ≥ 0')
+  }
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new Error('simulator: rate must be a positive number')
+  if (!(tickMs >= 1) || !Number.isFinite(tickMs)) throw new Error('simulator: tickMs must be ≥ 1')
+  if (seed !== undefined && !Number.isFinite(seed)) throw new Error('simulator: seed must be a number')
+}
+
+/** The built-in simulated filling line (and optional load devices), a thin-edge.io MQTT client only. */
+export function createSimulator(options: SimulatorOptions): Simulator {
+  validate(options)
+  return new MqttSimulator(options)
+}
