@@ -35,7 +35,9 @@ describe('core lifecycle and health', () => {
 describe('data dir', () => {
   it('refuses a second core on a data dir in use, and takes it once the first has stopped', async () => {
     const first = await startCore()
-    await expect(startCore({ dataDir: first.dataDir })).rejects.toThrow(/is in use by another EdgeTwin \(pid \d+\)/)
+    await expect(startCore({ dataDir: first.dataDir })).rejects.toThrow(
+      /is in use by another EdgeTwin \(pid \d+\)/,
+    )
     await first.core.stop()
     const second = await startCore({ dataDir: first.dataDir })
     await second.stop()
