@@ -216,11 +216,10 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     await api?.close()
     api = undefined
     if (!parts) return
-    const { bus, writer, ingest, entities, db, logger } = parts
+    const { bus, writer, ingest, db, logger } = parts
     await publishHealth('down')
     await bus.stop()
     ingest.stop()
-    entities.stop()
     writer.stop()
     db.close()
     unlock?.()

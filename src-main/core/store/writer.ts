@@ -10,6 +10,14 @@ export interface WriterOptions {
 
 type Op = () => void
 
+/** Work buffered outside the op queue, written at the start of every transaction. */
+export interface CommitHook {
+  /** Writes the buffered work; runs inside the transaction and may run again if it rolls back. */
+  write(): void
+  /** The transaction committed: drop what was written. */
+  committed(): void
+}
+
 /**
  * Group commit for the single writer connection: operations queue up and run in one transaction;
  * acknowledgements (a held MQTT PUBACK) and post-commit callbacks run only once that transaction
@@ -23,15 +31,14 @@ export class BatchWriter {
   private immediate: NodeJS.Immediate | undefined
   private stopped = false
   private readonly commit: (ops: Op[]) => void
-  /** Hooks that run first in every transaction (buffered samples, for example). */
-  private readonly preCommit: Op[] = []
+  private readonly hooks: CommitHook[] = []
 
   constructor(
     private readonly db: Database,
     private readonly options: WriterOptions,
   ) {
     this.commit = db.transaction((ops: Op[]) => {
-      for (const hook of this.preCommit) hook()
+      for (const hook of this.hooks) hook.write()
       for (const op of ops) op()
     })
   }
@@ -40,9 +47,9 @@ export class BatchWriter {
     return this.ops.length
   }
 
-  /** Registers work that runs at the start of every flush, inside its transaction. */
-  beforeEachCommit(hook: Op): void {
-    this.preCommit.push(hook)
+  /** Registers buffered work written at the start of every flush, inside its transaction. */
+  beforeEachCommit(hook: CommitHook): void {
+    this.hooks.push(hook)
   }
 
   write(op: Op): void {
@@ -86,18 +93,30 @@ export class BatchWriter {
     try {
       this.commit(ops)
     } catch (error) {
-      // A failing batch is rolled back whole; report it and retry its operations one by one so a
-      // single bad row cannot take the rest of the batch with it.
+      // A failing batch is rolled back whole; report it, then write the buffered work and retry the
+      // operations one by one, so a single bad row cannot take the rest of the batch with it.
       this.options.onError(error)
-      for (const op of ops) {
-        try {
-          this.db.transaction(op)()
-        } catch (inner) {
-          this.options.onError(inner)
-        }
+      this.isolate(ops)
+    }
+    for (const hook of this.hooks) hook.committed()
+    for (const callback of after) callback()
+  }
+
+  private isolate(ops: Op[]): void {
+    try {
+      this.db.transaction(() => {
+        for (const hook of this.hooks) hook.write()
+      })()
+    } catch (error) {
+      this.options.onError(error)
+    }
+    for (const op of ops) {
+      try {
+        this.db.transaction(op)()
+      } catch (error) {
+        this.options.onError(error)
       }
     }
-    for (const callback of after) callback()
   }
 
   /** Flushes what is queued and refuses further scheduling. */

@@ -14,13 +14,40 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Decodes strict UTF-8 and parses JSON. */
+/**
+ * Deepest nesting of arrays and objects accepted: serde_json's recursion limit, which thin-edge.io
+ * applies to every payload. Deeper values parse, but JSON.stringify (store, API) overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 128
+
+/** True when the JSON text nests arrays or objects deeper than `max` (brackets in strings ignored). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
+/** Decodes strict UTF-8 and parses JSON nested at most MAX_JSON_DEPTH levels. */
 export function parseJson(payload: Uint8Array): Parsed<unknown> {
   let text: string
   try {
     text = utf8.decode(payload)
   } catch {
     return fail('payload is not valid UTF-8')
+  }
+  // Nesting deeper than the limit needs more than two characters per level: short payloads skip the scan.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    return fail(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`)
   }
   try {
     return ok(JSON.parse(text))
@@ -189,10 +216,14 @@ export function parseHealth(payload: Uint8Array): Parsed<HealthData> {
   return ok({ status, payload: value })
 }
 
-/** Twin fragment keys: non-empty, no `/`, not starting with `@` (reference §1.8, §2.5). */
+/**
+ * Twin fragment keys: non-empty, no `/`, not starting with `@` (reference §1.8, §2.5), and no MQTT
+ * wildcard, since the key is a level of the topic name `twin/<key>` [MQTT-4.7.1-1].
+ */
 export function twinKeyError(key: string): string | undefined {
   if (key === '') return 'twin key must not be empty'
   if (key.includes('/')) return `twin key "${key}" must not contain "/"`
+  if (key.includes('+') || key.includes('#')) return `twin key "${key}" must not contain an MQTT wildcard`
   if (key.startsWith('@')) return `twin key "${key}" must not start with "@" (reserved)`
   return undefined
 }

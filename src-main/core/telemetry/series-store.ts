@@ -87,7 +87,7 @@ export class SeriesStore {
       })
       this.nextId = Math.max(this.nextId, row.id + 1)
     }
-    this.writer.beforeEachCommit(() => this.flush())
+    this.writer.beforeEachCommit({ write: () => this.write(), committed: () => this.committed() })
   }
 
   private index(series: Series): void {
@@ -130,16 +130,20 @@ export class SeriesStore {
     return this.sampleSeries.length
   }
 
-  private flush(): void {
-    const { insertSeries, insertSample, rollMinute, rollHour, lastValue } = this.statements
-    for (const s of this.newSeries) insertSeries.run(s.id, s.entityId, s.type, s.name)
+  private committed(): void {
     this.newSeries = []
-    const ids = this.sampleSeries
-    const times = this.sampleTimes
-    const values = this.sampleValues
     this.sampleSeries = []
     this.sampleTimes = []
     this.sampleValues = []
+    this.dirty.clear()
+  }
+
+  private write(): void {
+    const { insertSeries, insertSample, rollMinute, rollHour, lastValue } = this.statements
+    for (const s of this.newSeries) insertSeries.run(s.id, s.entityId, s.type, s.name)
+    const ids = this.sampleSeries
+    const times = this.sampleTimes
+    const values = this.sampleValues
     const minutes = new Map<string, Aggregate>()
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number
@@ -173,7 +177,6 @@ export class SeriesStore {
       rollHour.run(id, bucket, agg.min, agg.max, agg.sum, agg.count)
     }
     for (const s of this.dirty) lastValue.run(s.lastTime, s.lastValue, s.id)
-    this.dirty.clear()
   }
 
   /**

@@ -108,7 +108,10 @@ export class EntityStore {
         ON CONFLICT(entity_id) DO UPDATE SET status = excluded.status, payload = excluded.payload, updated_at = excluded.updated_at`),
     }
     this.load()
-    this.writer.beforeEachCommit(() => this.flushLastSeen())
+    this.writer.beforeEachCommit({
+      write: () => this.writeLastSeen(),
+      committed: () => this.dirtyLastSeen.clear(),
+    })
   }
 
   private load(): void {
@@ -167,10 +170,6 @@ export class EntityStore {
       const state = byId.get(r.entity_id)
       if (state) state.health = { status: r.status, payload: JSON.parse(r.payload), updatedAt: r.updated_at }
     }
-  }
-
-  stop(): void {
-    this.flushLastSeen()
   }
 
   get size(): number {
@@ -275,10 +274,9 @@ export class EntityStore {
     this.dirtyLastSeen.add(state)
   }
 
-  private flushLastSeen(): void {
+  private writeLastSeen(): void {
     for (const state of this.dirtyLastSeen)
       this.statements.lastSeen?.run(state.entity.lastSeen, state.entity.id)
-    this.dirtyLastSeen.clear()
   }
 
   twin(topicId: string): Map<string, TwinValue> | undefined {
@@ -387,16 +385,18 @@ export class EntityStore {
   }
 
   /**
-   * The health shown for an entity: a service's own; a device's from its `@health` endpoint, else
-   * from its own status/health, else `unknown`.
+   * The health shown for an entity: a service's own; a device's from its `@health` endpoint, which
+   * defaults to the device's `tedge-agent` service as in thin-edge.io (reference §1.4), else from the
+   * device's own status/health.
    */
   effectiveHealth(topicId: string): HealthState | undefined {
     const entity = this.get(topicId)
     if (!entity) return undefined
-    if (entity.type !== 'service' && entity.healthEndpoint) {
-      return this.health(entity.healthEndpoint) ?? this.health(topicId)
-    }
-    return this.health(topicId)
+    if (entity.type === 'service') return this.health(topicId)
+    const [scheme, device] = topicId.split('/')
+    const endpoint =
+      entity.healthEndpoint ?? (scheme === 'device' ? `device/${device}/service/tedge-agent` : undefined)
+    return (endpoint && this.health(endpoint)) || this.health(topicId)
   }
 
   isMain(topicId: string): boolean {
