@@ -1,7 +1,7 @@
 import type { Bus } from '../broker/bus'
 import type { AlarmStore } from '../telemetry/alarm-store'
 import type { EventStore } from '../telemetry/event-store'
-import { type JsonObject, parseJsonObject } from '../telemetry/payload'
+import { type JsonObject, parseJsonObject, twinKeyError } from '../telemetry/payload'
 import type { SeriesStore } from '../telemetry/series-store'
 import { defaultParent, formatTopic, MAIN_DEVICE, normalizeEntityId, type TopicError } from '../topics'
 import type { Entity, EntityStore, EntityType } from '../twin/entity-store'
@@ -69,7 +69,10 @@ export class Registrar {
         this.hold(registration)
         return undefined
       }
-      this.apply(registration, false)
+      // The bus echoes the message autoRegister() published; an unchanged payload keeps the entity auto-registered.
+      const existing = this.deps.entities.get(topicId)
+      const echo = existing?.autoRegistered === true && JSON.stringify(existing.registration) === JSON.stringify(parsed.value)
+      this.apply(registration, echo)
       return undefined
     } catch (error) {
       return (error as Error).message
@@ -151,10 +154,15 @@ export class Registrar {
       registration: registration.payload,
       autoRegistered,
     })
-    // Every non-reserved key is initial twin data, republished retained as twin/<key> (§1.4).
+    // Every non-reserved key is initial twin data, republished retained as twin/<key> (§1.4). A key that
+    // cannot be a topic level (empty, "/", a wildcard) stays in the registration only.
     const twin = entities.twin(entity.topicId)
     for (const [key, value] of Object.entries(registration.payload)) {
       if (key.startsWith('@')) continue
+      if (twinKeyError(key)) {
+        this.deps.logger.info({ entity: entity.topicId, key }, 'registration key is not a valid twin key; not published')
+        continue
+      }
       if (twin?.has(key) && JSON.stringify(twin.get(key)?.value) === JSON.stringify(value)) continue
       bus.publish(formatTopic(entity.topicId, { kind: 'twin', key }, topicRoot), JSON.stringify(value), {
         retain: true,

@@ -21,6 +21,8 @@ export class ChangeFeed {
   constructor(private readonly afterCommit: (callback: () => void) => void) {}
 
   readonly push = (change: Change): void => {
+    // Nobody listening (no UI open): nothing to collect on the hot path.
+    if (this.listeners.size === 0) return
     this.pending.push(change)
     if (this.pending.length === 1) {
       this.afterCommit(() => {
