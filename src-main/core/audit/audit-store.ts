@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 
 export interface AuditEntry {
@@ -36,8 +37,7 @@ export class AuditStore {
     this.insert = this.db.prepare(
       'INSERT INTO audit (id, time, actor, action, entity, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
-    const row = this.db.prepare('SELECT max(id) AS id FROM audit').get() as { id: number | null }
-    this.nextId = (row.id ?? 0) + 1
+    this.nextId = nextId(this.db, 'audit')
   }
 
   append(entry: Omit<AuditEntry, 'id' | 'time'>, time = Date.now()): AuditEntry {
@@ -60,22 +60,14 @@ export class AuditStore {
 
   /** Newest first. */
   query(q: AuditQuery): AuditEntry[] {
-    const where: string[] = []
-    const args: unknown[] = []
-    const add = (clause: string, value: unknown) => {
-      if (value === undefined) return
-      where.push(clause)
-      args.push(value)
-    }
-    add('entity = ?', q.entity)
-    add('action = ?', q.action)
-    add('time >= ?', q.from)
-    add('time < ?', q.to)
+    const where = new Where()
+      .add('entity = ?', q.entity)
+      .add('action = ?', q.action)
+      .add('time >= ?', q.from)
+      .add('time < ?', q.to)
     const rows = this.db
-      .prepare(
-        `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      )
-      .all(...args, q.limit) as Array<
+      .prepare(`SELECT * FROM audit ${where} ORDER BY id DESC LIMIT ?`)
+      .all(...where.args, q.limit) as Array<
       Omit<AuditEntry, 'before' | 'after'> & { before: string | null; after: string | null }
     >
     return rows.map((r) => ({

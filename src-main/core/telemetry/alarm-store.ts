@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 import type { Severity } from './payload'
 
@@ -65,8 +66,7 @@ export class AlarmStore {
       Alarm & { payload: string }
     >
     for (const row of rows) this.open.set(`${row.entityId}/${row.type}`, fromRow(row))
-    const max = this.db.prepare('SELECT max(id) AS id FROM alarms').get() as { id: number | null }
-    this.nextId = (max.id ?? 0) + 1
+    this.nextId = nextId(this.db, 'alarms')
   }
 
   private save(alarm: Alarm): void {
@@ -167,15 +167,14 @@ export class AlarmStore {
     const open = this.allOpen().filter(wanted)
     let cleared: Alarm[] = []
     if (!q.status || q.status.includes('cleared')) {
-      const where = ["status = 'cleared'"]
-      if (q.entityIds) where.push(`entity_id IN (${q.entityIds.map(Number).join(',') || 'NULL'})`)
-      if (q.severity) where.push(`severity IN (${q.severity.map((s) => `'${s}'`).join(',')})`)
+      const where = new Where()
+        .add('status = ?', 'cleared')
+        .in('entity_id', q.entityIds)
+        .add('(SELECT 1 FROM json_each(?) WHERE value = severity)', q.severity && JSON.stringify(q.severity))
       cleared = (
         this.db
-          .prepare(
-            `SELECT ${columns} FROM alarms WHERE ${where.join(' AND ')} ORDER BY last_time DESC LIMIT ?`,
-          )
-          .all(q.limit) as Array<Alarm & { payload: string }>
+          .prepare(`SELECT ${columns} FROM alarms ${where} ORDER BY last_time DESC LIMIT ?`)
+          .all(...where.args, q.limit) as Array<Alarm & { payload: string }>
       ).map(fromRow)
       const openIds = new Set(open.map((a) => a.id))
       cleared = cleared.filter((a) => !openIds.has(a.id))

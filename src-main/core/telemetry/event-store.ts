@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 
 export interface StoredEvent {
@@ -31,8 +32,7 @@ export class EventStore {
     this.insert = this.db.prepare(
       'INSERT INTO events (id, entity_id, type, time, text, payload) VALUES (?, ?, ?, ?, ?, ?)',
     )
-    const row = this.db.prepare('SELECT max(id) AS id FROM events').get() as { id: number | null }
-    this.nextId = (row.id ?? 0) + 1
+    this.nextId = nextId(this.db, 'events')
   }
 
   add(entityId: number, type: string, time: number, text: string, payload: unknown): StoredEvent {
@@ -44,20 +44,14 @@ export class EventStore {
 
   /** Newest first. */
   query(q: EventQuery): StoredEvent[] {
-    const where: string[] = []
-    const args: unknown[] = []
-    if (q.entityIds) where.push(`entity_id IN (${q.entityIds.map(Number).join(',') || 'NULL'})`)
-    const add = (clause: string, value: unknown) => {
-      if (value === undefined) return
-      where.push(clause)
-      args.push(value)
-    }
-    add('type = ?', q.type)
-    add('time >= ?', q.from)
-    add('time < ?', q.to)
-    const sql = `SELECT id, entity_id AS entityId, type, time, text, payload FROM events
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`
-    return (this.db.prepare(sql).all(...args, q.limit) as Array<StoredEvent & { payload: string }>).map(
+    const where = new Where()
+      .in('entity_id', q.entityIds)
+      .add('type = ?', q.type)
+      .add('time >= ?', q.from)
+      .add('time < ?', q.to)
+    const sql = `SELECT id, entity_id AS entityId, type, time, text, payload FROM events ${where}
+      ORDER BY time DESC, id DESC LIMIT ?`
+    return (this.db.prepare(sql).all(...where.args, q.limit) as Array<StoredEvent & { payload: string }>).map(
       (r) => ({
         ...r,
         payload: JSON.parse(r.payload),
