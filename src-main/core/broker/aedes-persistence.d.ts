@@ -113,3 +113,36 @@ declare module 'aedes-persistence/abstract.js' {
   export type { AbstractTestContext }
   export default function abstractPersistence(opts: AbstractSuiteOptions): void
 }
+
+declare module 'qlobber' {
+  export interface QlobberOptions {
+    separator?: string
+    wildcard_one?: string
+    wildcard_some?: string
+    match_empty_levels?: boolean
+  }
+  export class QlobberTrue {
+    constructor(options?: QlobberOptions)
+    add(topic: string): this
+    test(topic: string): boolean
+  }
+}
+
+declare module 'qlobber/aedes/qlobber-sub.js' {
+  import type { QlobberOptions } from 'qlobber'
+
+  interface Subscription {
+    clientId: string
+    topic: string
+    qos?: number
+    rh?: number
+    rap?: boolean
+    nl?: boolean
+  }
+  export default class QlobberSub {
+    constructor(options?: QlobberOptions)
+    add(topic: string, sub: Subscription): this
+    remove(topic: string, sub: Pick<Subscription, 'clientId' | 'topic'>): this
+    match(topic: string): Subscription[]
+  }
+}

@@ -1,11 +1,14 @@
 import { once } from 'node:events'
 import net from 'node:net'
-import { Aedes } from 'aedes'
+import { Aedes, type Client, type PublishPacket } from 'aedes'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
 import type { Bus, BusHandler, PublishOptions } from './bus'
 import { listenError } from './listen-error'
 import { createSqlitePersistence } from './sqlite-persistence'
+
+type Done = (error?: Error) => void
+type AedesPublish = (packet: PublishPacket, client: Client | null | Done, done?: Done) => void
 
 export interface EmbeddedBusOptions {
   db: Database
@@ -37,11 +40,16 @@ export class EmbeddedBus implements Bus {
     const { db, host, port, logger } = this.options
     const persistence = createSqlitePersistence(db)
     this.persistence = persistence
+    // aedes 1.2 writes a QoS 1 PUBACK first and publishes afterwards (lib/handlers/publish.js), so the
+    // retained copy and the queues of offline persistent sessions would be stored after the ack and
+    // lost to a crash in between. A QoS 1 message is published here instead, before the ack, and aedes'
+    // own publish of that same packet is skipped. (QoS 2 publishes before its PUBREC already.)
+    const publishedEarly = new WeakSet<PublishPacket>()
     // No fixed broker id: after a crash, a new id is what makes aedes publish the old broker's wills,
     // and it keeps new message counters apart from the ones of messages still queued.
     const broker = new Aedes({
       persistence,
-      authorizePublish: (_client, packet, callback) => {
+      authorizePublish: (client, packet, callback) => {
         const message = {
           topic: packet.topic,
           payload: packet.payload as Buffer,
@@ -50,14 +58,23 @@ export class EmbeddedBus implements Bus {
           replay: false,
         }
         handler(message, () => {
-          // aedes stores a retained message only after writing the PUBACK; store it first so the
-          // PUBACK means the broker's retained copy survives a crash too.
-          if (packet.retain && packet.qos > 0) {
-            persistence.asyncPersistence.storeRetained({ ...packet }).then(() => callback(null), callback)
-          } else callback(null)
+          if (packet.qos !== 1) return callback(null)
+          publish(packet, client, (error) => {
+            if (error) return callback(error)
+            publishedEarly.add(packet)
+            callback(null)
+          })
         })
       },
     })
+    // aedes' types declare only publish(packet, callback); it also takes the publishing client.
+    const publish = broker.publish.bind(broker) as unknown as AedesPublish
+    broker.publish = ((packet: PublishPacket, client: Client | null | Done, done?: Done) => {
+      if (!publishedEarly.has(packet)) return publish(packet, client, done)
+      publishedEarly.delete(packet)
+      const callback = typeof client === 'function' ? client : done
+      process.nextTick(() => callback?.())
+    }) as Aedes['publish']
     await broker.listen()
     broker.on('clientError', (client, error) =>
       logger.debug({ client: client.id, err: error.message }, 'mqtt client error'),
@@ -73,12 +90,10 @@ export class EmbeddedBus implements Bus {
     })
     this.server = server
     server.listen(port, host)
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) =>
-        Promise.reject(listenError(error, 'MQTT', host, port, '--mqtt-port')),
-      ),
-    ])
+    // events.once rejects on 'error' by itself, so this one promise carries the listen failure.
+    await once(server, 'listening').catch((error: NodeJS.ErrnoException) => {
+      throw listenError(error, 'MQTT', host, port, '--mqtt-port')
+    })
     const address = server.address() as net.AddressInfo
     return `mqtt://${host.includes(':') ? `[${host}]` : host}:${address.port}`
   }

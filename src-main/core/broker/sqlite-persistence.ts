@@ -7,6 +7,18 @@ import MemoryPersistence, {
 } from 'aedes-persistence/asyncPersistence.js'
 import { CallBackPersistence } from 'aedes-persistence/callBackPersistence.js'
 import type { Database, Statement } from 'better-sqlite3'
+import { QlobberTrue } from 'qlobber'
+import QlobberSub from 'qlobber/aedes/qlobber-sub.js'
+
+// [MQTT-4.7.1-3]: `+` matches an empty level too (`te/+/+/+/+` matches `te/device/main//`). aedes'
+// live delivery does so; aedes-persistence's memory class does not, for retained messages and for the
+// subscriptions of offline sessions, so this class matches both itself.
+const MATCH = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
+
+function* matching(retained: Map<string, PersistencePacket>, pattern: string): Generator<PersistencePacket> {
+  const matcher = new QlobberTrue(MATCH).add(pattern)
+  for (const [topic, packet] of retained) if (matcher.test(topic)) yield packet
+}
 
 export interface SqlitePersistenceOptions {
   /** An open database with `brokerSchemaSql` applied. The caller owns it and closes it after `destroy()`. */
@@ -24,6 +36,8 @@ export interface SqlitePersistenceOptions {
 export class SqlitePersistence extends MemoryPersistence {
   readonly #db: Database
   #sql: Statements | null = null
+  readonly #retained = new Map<string, PersistencePacket>()
+  readonly #offline = new QlobberSub(MATCH)
 
   constructor(options: SqlitePersistenceOptions) {
     super()
@@ -38,7 +52,8 @@ export class SqlitePersistence extends MemoryPersistence {
 
   async #load(sql: Statements): Promise<void> {
     for (const row of sql.retainedAll.all()) {
-      await super.storeRetained(decodePacket(row))
+      const packet = decodePacket(row)
+      this.#retained.set(packet.topic ?? '', packet)
     }
 
     const subscriptionsByClient = new Map<string, PersistenceSubscription[]>()
@@ -50,6 +65,7 @@ export class SqlitePersistence extends MemoryPersistence {
       else subscriptionsByClient.set(row.client_id, [subscription])
     }
     for (const [id, subscriptions] of subscriptionsByClient) {
+      this.#track(id, subscriptions)
       await super.addSubscriptions({ id }, subscriptions)
     }
 
@@ -82,22 +98,47 @@ export class SqlitePersistence extends MemoryPersistence {
       const { packet: json, payload } = encodePacket(packet)
       sql.retainedUpsert.run(topic, json, payload)
     }
-    await super.storeRetained(packet)
+    if (packet.payload === undefined || packet.payload.length === 0) this.#retained.delete(topic)
+    else this.#retained.set(topic, { ...packet })
+  }
+
+  override createRetainedStream(pattern: string): Readable {
+    return Readable.from(matching(this.#retained, pattern))
+  }
+
+  override createRetainedStreamCombi(patterns: string[]): Readable {
+    return Readable.from(patterns.flatMap((pattern) => [...matching(this.#retained, pattern)]))
   }
 
   override async addSubscriptions(client: PersistenceClient, subs: PersistenceSubscription[]): Promise<void> {
     this.#statements().addSubscriptions(client.id, subs)
+    this.#track(client.id, subs)
     await super.addSubscriptions(client, subs)
+  }
+
+  /** As the memory class: only QoS > 0 subscriptions have messages queued while the client is away. */
+  #track(clientId: string, subs: PersistenceSubscription[]): void {
+    for (const { topic, qos, rh, rap, nl } of subs) {
+      if (qos > 0) this.#offline.add(topic, { clientId, topic, qos, rh, rap, nl })
+      else this.#offline.remove(topic, { clientId, topic })
+    }
   }
 
   override async removeSubscriptions(client: PersistenceClient, topics: string[]): Promise<void> {
     this.#statements().removeSubscriptions(client.id, topics)
+    for (const topic of topics) this.#offline.remove(topic, { clientId: client.id, topic })
     await super.removeSubscriptions(client, topics)
   }
 
   override async cleanSubscriptions(client: PersistenceClient): Promise<void> {
     this.#statements().subscriptionsDeleteClient.run(client.id)
+    for (const sub of await super.subscriptionsByClient(client))
+      this.#offline.remove(sub.topic, { clientId: client.id, topic: sub.topic })
     await super.cleanSubscriptions(client)
+  }
+
+  override async subscriptionsByTopic(topic: string): Promise<(PersistenceSubscription & { clientId: string })[]> {
+    return this.#offline.match(topic) as (PersistenceSubscription & { clientId: string })[]
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PersistencePacket): Promise<void> {
