@@ -4,7 +4,7 @@ import { RegistrationError } from '../ingest/registrar'
 import { isObject, type JsonObject, twinKeyError } from '../telemetry/payload'
 import { ENTITY_ID_SEGMENTS, formatTopic, MAIN_DEVICE, normalizeEntityId, TopicError } from '../topics'
 import type { Entity } from '../twin/entity-store'
-import { HttpError } from './params'
+import { HttpError, topicIdParam } from './params'
 
 /** An entity as thin-edge.io's entity store answers it (reference §1.8). */
 export function teEntity(entity: Entity): JsonObject {
@@ -25,8 +25,10 @@ function parsePath(path: string): { topicId: string; resource?: 'twin' | 'config
     if (segments.length <= ENTITY_ID_SEGMENTS) return { topicId: normalizeEntityId(path.replace(/\/+$/, '')) }
     const topicId = normalizeEntityId(segments.slice(0, ENTITY_ID_SEGMENTS).join('/'))
     const [resource, key, ...rest] = segments.slice(ENTITY_ID_SEGMENTS)
-    if ((resource === 'twin' || resource === 'config') && rest.length === 0) {
-      return key === undefined || key === '' ? { topicId, resource } : { topicId, resource, key }
+    if (resource === 'twin' || resource === 'config') {
+      // A key with "/" is an invalid key (400 from the key check, as thin-edge.io answers), not another path.
+      const joined = [key ?? '', ...rest].join('/')
+      return joined === '' ? { topicId, resource } : { topicId, resource, key: joined }
     }
     if (resource === '' && key === undefined) return { topicId }
   } catch (error) {
@@ -92,7 +94,8 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
       if (!isObject(body)) throw new HttpError(400, 'the body must be a JSON object')
       const raw = body['@topic-id']
       if (typeof raw !== 'string') throw new HttpError(400, '"@topic-id" is required')
-      const { topicId } = parsePath(raw)
+      // A topic id, not a path: more than four segments is a bad id (400), never a sub-resource.
+      const topicId = topicIdParam(raw)
       if (entities.has(topicId))
         throw new HttpError(409, `An entity with topic id: ${topicId} is already registered`)
       const payload = { ...body }

@@ -71,7 +71,9 @@ export class Registrar {
       }
       // The bus echoes the message autoRegister() published; an unchanged payload keeps the entity auto-registered.
       const existing = this.deps.entities.get(topicId)
-      const echo = existing?.autoRegistered === true && JSON.stringify(existing.registration) === JSON.stringify(parsed.value)
+      const echo =
+        existing?.autoRegistered === true &&
+        JSON.stringify(existing.registration) === JSON.stringify(parsed.value)
       this.apply(registration, echo)
       return undefined
     } catch (error) {
@@ -160,7 +162,10 @@ export class Registrar {
     for (const [key, value] of Object.entries(registration.payload)) {
       if (key.startsWith('@')) continue
       if (twinKeyError(key)) {
-        this.deps.logger.info({ entity: entity.topicId, key }, 'registration key is not a valid twin key; not published')
+        this.deps.logger.info(
+          { entity: entity.topicId, key },
+          'registration key is not a valid twin key; not published',
+        )
         continue
       }
       if (twin?.has(key) && JSON.stringify(twin.get(key)?.value) === JSON.stringify(value)) continue
