@@ -137,7 +137,9 @@ export class SqlitePersistence extends MemoryPersistence {
     await super.cleanSubscriptions(client)
   }
 
-  override async subscriptionsByTopic(topic: string): Promise<(PersistenceSubscription & { clientId: string })[]> {
+  override async subscriptionsByTopic(
+    topic: string,
+  ): Promise<(PersistenceSubscription & { clientId: string })[]> {
     return this.#offline.match(topic) as (PersistenceSubscription & { clientId: string })[]
   }
 
