@@ -153,6 +153,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       }
       const mqttUrl = await bus.start(ingest.handle)
       parts.mqttUrl = mqttUrl
+      await ingest.restoreRegistrations()
       registerCoreService(bus)
       api = createApiServer(parts)
       const http = await api.listen(options.host, options.httpPort)

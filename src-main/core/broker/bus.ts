@@ -28,8 +28,8 @@ export interface Bus {
   start(handler: BusHandler): Promise<string>
   /** Resolves once the broker has taken the message (callers on the hot path need not wait). */
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>
-  /** Topics of retained messages matching an MQTT filter, where the broker can tell (embedded only). */
-  retainedTopics(filter: string): Promise<string[]>
+  /** Retained messages matching an MQTT filter, where the broker can tell (embedded only). */
+  retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
   readonly connected: boolean
   stop(): Promise<void>
 }

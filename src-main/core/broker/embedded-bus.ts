@@ -115,12 +115,14 @@ export class EmbeddedBus implements Bus {
     })
   }
 
-  async retainedTopics(filter: string): Promise<string[]> {
-    const topics: string[] = []
-    if (!this.persistence) return topics
-    for await (const packet of this.persistence.createRetainedStream(filter))
-      topics.push((packet as { topic: string }).topic)
-    return topics
+  async retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>> {
+    const messages: Array<{ topic: string; payload: Buffer }> = []
+    if (!this.persistence) return messages
+    for await (const packet of this.persistence.createRetainedStream(filter)) {
+      const { topic, payload } = packet as { topic: string; payload: Buffer | string }
+      messages.push({ topic, payload: Buffer.from(payload) })
+    }
+    return messages
   }
 
   async stop(): Promise<void> {

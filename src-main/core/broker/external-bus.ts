@@ -62,7 +62,7 @@ export class ExternalBus implements Bus {
     }
   }
 
-  async retainedTopics(): Promise<string[]> {
+  async retained(): Promise<Array<{ topic: string; payload: Buffer }>> {
     return []
   }
 

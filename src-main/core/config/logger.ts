@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
 
@@ -32,7 +32,9 @@ export function createLogger(level: string, file: string): Logger {
     { level },
     pino.multistream([
       { level: level as pino.Level, stream: humanStream },
-      { level: level as pino.Level, stream: pino.destination({ dest: file, sync: false }) },
+      // Opened here, synchronously: pino flushes the file synchronously at process exit, and sonic-boom
+      // throws "not ready yet" if its own asynchronous open has not finished (a start that fails fast).
+      { level: level as pino.Level, stream: pino.destination({ dest: openSync(file, 'a'), sync: false }) },
     ]),
   )
 }

@@ -90,6 +90,18 @@ export class Ingest {
     this.rejections.stop()
   }
 
+  /**
+   * Applies registrations the broker kept but the twin lacks: those still waiting for their parent
+   * when the core stopped live only in memory and in the broker's retained store.
+   */
+  async restoreRegistrations(): Promise<void> {
+    const { bus, topicRoot, entities } = this.deps
+    for (const { topic, payload } of await bus.retained(`${topicRoot}/+/+/+/+`)) {
+      const entity = topic.slice(topicRoot.length + 1)
+      if (!entities.has(entity)) this.handle({ topic, payload, retain: true, qos: 0, replay: true }, () => {})
+    }
+  }
+
   /** Entry point for the bus; `done` releases the sender's acknowledgement once stored. */
   readonly handle = (message: BusMessage, done: () => void): void => {
     this.stats.received++

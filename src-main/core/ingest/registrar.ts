@@ -248,7 +248,7 @@ export class Registrar {
     const { bus, topicRoot } = this.deps
     for (const entity of removed) {
       const prefix = formatTopic(entity.topicId, { kind: 'registration' }, topicRoot)
-      for (const topic of await bus.retainedTopics(`${prefix}/#`)) {
+      for (const { topic } of await bus.retained(`${prefix}/#`)) {
         if (topic !== prefix) bus.publish(topic, '', { retain: true, qos: 1 })
       }
     }

@@ -21,7 +21,7 @@ export async function pub(
  * payload. The broker's own count of retained topics tells when all of them have arrived.
  */
 export async function retainedOn(t: TestCore, filter: string): Promise<Map<string, string>> {
-  const expected = (await t.core.parts.bus.retainedTopics(filter)).length
+  const expected = (await t.core.parts.bus.retained(filter)).length
   const client = await t.client()
   const bus = await collect(client, filter)
   await vi.waitFor(() => expect(bus.messages.filter((m) => m.retain).length).toBeGreaterThanOrEqual(expected))

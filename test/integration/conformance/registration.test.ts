@@ -340,7 +340,7 @@ describe('deregistration by an empty retained payload (§1.5)', () => {
     expect(await t.json<unknown[]>('/api/v1/alarms')).toEqual([])
 
     await vi.waitFor(async () => {
-      expect((await t.core.parts.bus.retainedTopics('te/#')).filter(inSubtree)).toEqual([])
+      expect((await t.core.parts.bus.retained('te/#')).map((m) => m.topic).filter(inSubtree)).toEqual([])
     })
     // What a connector connecting now sees: nothing of the subtree, the sibling untouched.
     const after = await retainedOn(t, 'te/#')

@@ -234,7 +234,7 @@ describe('/te/v1/entities: update and delete (§1.5, §1.8)', () => {
     expect((await te('/te/v1/entities/device/child0x//')).status).toBe(404)
     expect((await te('/te/v1/entities/device/child00x//')).status).toBe(404)
     await vi.waitFor(async () => {
-      const left = await t.core.parts.bus.retainedTopics('te/#')
+      const left = (await t.core.parts.bus.retained('te/#')).map((m) => m.topic)
       expect(
         left.filter(
           (topic) => topic.startsWith('te/device/child0x/') || topic.startsWith('te/device/child00x/'),
