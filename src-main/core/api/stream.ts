@@ -58,9 +58,14 @@ class Coalescer {
 }
 
 function toStreamChange(parts: CoreParts, change: Change): StreamChange {
-  return change.kind === 'alarm'
-    ? { ...change, alarm: alarmView(parts, change.alarm, change.entity) }
-    : change
+  switch (change.kind) {
+    case 'alarm':
+      return { ...change, alarm: alarmView(parts, change.alarm, change.entity) }
+    case 'measurement':
+      return { ...change, values: Object.fromEntries(change.values) }
+    default:
+      return change
+  }
 }
 
 /** GET /api/v1/stream: live changes over a WebSocket. */

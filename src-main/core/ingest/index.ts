@@ -19,6 +19,7 @@ import {
   errorsTopic,
   formatTopic,
   isDefaultScheme,
+  type ParsedTopic,
   parseTopic,
 } from '../topics'
 import type { Change } from '../twin/changes'
@@ -61,6 +62,7 @@ const AUTO_REGISTER_CHANNELS = new Set<Channel['kind']>([
 /** Data for an entity not registered yet is held this long (count per entity, entities) and replayed. */
 const HELD_PER_ENTITY = 100
 const HELD_ENTITIES = 1000
+const TOPIC_CACHE_SIZE = 10_000
 
 export interface IngestStats {
   received: number
@@ -77,6 +79,7 @@ export class Ingest {
   readonly stats: IngestStats = { received: 0, rejected: 0, values: 0 }
   readonly registrar: Registrar
   private readonly held = new Map<string, BusMessage[]>()
+  private readonly topics = new Map<string, ParsedTopic | string | undefined>()
   private readonly rejections: RejectionReporter
 
   constructor(private readonly deps: IngestDeps) {
@@ -122,15 +125,29 @@ export class Ingest {
     this.rejections.report(topic, reason)
   }
 
+  /**
+   * The parsed topic, or the reason it is invalid. Connectors publish on the same few topics over
+   * and over, so parses are remembered (a bounded cache, emptied when full).
+   */
+  private parse(topic: string): ParsedTopic | string | undefined {
+    const cached = this.topics.get(topic)
+    if (cached !== undefined || this.topics.has(topic)) return cached
+    let parsed: ParsedTopic | string | undefined
+    try {
+      parsed = parseTopic(topic, this.deps.topicRoot)
+    } catch (error) {
+      parsed = (error as Error).message
+    }
+    if (this.topics.size >= TOPIC_CACHE_SIZE) this.topics.clear()
+    this.topics.set(topic, parsed)
+    return parsed
+  }
+
   /** Applies one message; returns the reason when it is rejected. */
   private apply(message: BusMessage): string | undefined {
-    const { topicRoot, entities } = this.deps
-    let parsed: ReturnType<typeof parseTopic>
-    try {
-      parsed = parseTopic(message.topic, topicRoot)
-    } catch (error) {
-      return (error as Error).message
-    }
+    const { entities } = this.deps
+    const parsed = this.parse(message.topic)
+    if (typeof parsed === 'string') return parsed
     if (!parsed) return undefined
     const { entity, channel } = parsed
     if (channel.kind === 'registration') return this.registrar.handle(entity, message.payload)
@@ -158,14 +175,10 @@ export class Ingest {
         if (!parsed.ok) return parsed.reason
         const { type, values } = parsed.value
         const time = parsed.value.time ?? stamp()
-        const changed: Record<string, number> = {}
-        for (const [name, value] of values) {
-          series.add(record.id, type, name, time, value)
-          changed[name] = value
-        }
+        series.add(record.id, type, time, values)
         this.stats.values += values.length
         writer.touched(series.buffered)
-        notify({ kind: 'measurement', entity, type, time, values: changed })
+        notify({ kind: 'measurement', entity, type, time, values })
         return undefined
       }
       case 'event': {

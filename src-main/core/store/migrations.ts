@@ -68,13 +68,16 @@ const migrations: string[] = [
     UNIQUE (entity_id, type, name)
   );
 
-  -- One row per value; a second value at the same instant replaces the first (as in InfluxDB).
-  CREATE TABLE samples (
+  -- The samples of one series from one batch (sample-chunk.ts): count float64 times, then values.
+  CREATE TABLE sample_chunks (
+    id INTEGER PRIMARY KEY,
     series_id INTEGER NOT NULL,
-    time REAL NOT NULL,
-    value REAL NOT NULL,
-    PRIMARY KEY (series_id, time)
-  ) WITHOUT ROWID;
+    first_time REAL NOT NULL,
+    last_time REAL NOT NULL,
+    count INTEGER NOT NULL,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX sample_chunks_series_last ON sample_chunks(series_id, last_time);
 
   CREATE TABLE rollups_minute (
     series_id INTEGER NOT NULL,

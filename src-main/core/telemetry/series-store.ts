@@ -1,5 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { BatchWriter } from '../store/writer'
+import { encodeChunk } from './sample-chunk'
+import { DAY, HOUR, MINUTE, type SeriesPoint, SeriesQuery, type SeriesResolution } from './series-query'
+
+export type { SeriesPoint, SeriesResolution }
 
 export interface Series {
   id: number
@@ -10,21 +14,6 @@ export interface Series {
   lastValue: number | undefined
 }
 
-export interface SeriesPoint {
-  /** Start of the bucket (or the sample's own time for raw points), epoch ms. */
-  time: number
-  min: number
-  max: number
-  avg: number
-  count: number
-}
-
-export type SeriesResolution = 'raw' | 'minute' | 'hour'
-
-const MINUTE = 60_000
-const HOUR = 3_600_000
-const DAY = 86_400_000
-
 interface Aggregate {
   min: number
   max: number
@@ -32,24 +21,31 @@ interface Aggregate {
   count: number
 }
 
+/** Samples of one series waiting for the next commit. */
+interface Pending {
+  series: Series
+  times: number[]
+  values: number[]
+}
+
 /**
- * Measurement history: raw samples plus minute and hour rollups maintained at ingest, so a chart over
- * 30 days reads ~43k minute rows instead of 2.6M raw ones. Samples are buffered in flat arrays and
- * written by the batch writer's transaction.
+ * Measurement history: raw samples, written per series and batch as one chunk row, plus minute and
+ * hour rollups maintained at ingest. Samples wait in memory for the batch writer's transaction.
  */
 export class SeriesStore {
-  private readonly byKey = new Map<string, Series>()
+  /** Series by `<entity id>\0<type>`, then by name: one key per message, not per value. */
+  private readonly groups = new Map<string, Map<string, Series>>()
   private readonly byId = new Map<number, Series>()
   private nextId = 1
   private newSeries: Series[] = []
   private readonly dirty = new Set<Series>()
-  private sampleSeries: number[] = []
-  private sampleTimes: number[] = []
-  private sampleValues: number[] = []
+  private pending = new Map<number, Pending>()
+  private pendingCount = 0
   private statements!: Record<
-    'insertSeries' | 'insertSample' | 'rollMinute' | 'rollHour' | 'lastValue',
+    'insertSeries' | 'insertChunk' | 'rollMinute' | 'rollHour' | 'lastValue',
     Statement
   >
+  private reader!: SeriesQuery
 
   constructor(
     private readonly db: Database,
@@ -64,7 +60,9 @@ export class SeriesStore {
           sum = sum + excluded.sum, count = count + excluded.count`)
     this.statements = {
       insertSeries: db.prepare('INSERT INTO series (id, entity_id, type, name) VALUES (?, ?, ?, ?)'),
-      insertSample: db.prepare('INSERT OR REPLACE INTO samples (series_id, time, value) VALUES (?, ?, ?)'),
+      insertChunk: db.prepare(
+        'INSERT INTO sample_chunks (series_id, first_time, last_time, count, data) VALUES (?, ?, ?, ?, ?)',
+      ),
       rollMinute: rollup('rollups_minute'),
       rollHour: rollup('rollups_hour'),
       lastValue: db.prepare('UPDATE series SET last_time = ?, last_value = ? WHERE id = ?'),
@@ -87,11 +85,18 @@ export class SeriesStore {
       })
       this.nextId = Math.max(this.nextId, row.id + 1)
     }
+    this.reader = new SeriesQuery(db)
     this.writer.beforeEachCommit({ write: () => this.write(), committed: () => this.committed() })
   }
 
   private index(series: Series): void {
-    this.byKey.set(`${series.entityId}\u0000${series.type}\u0000${series.name}`, series)
+    const key = `${series.entityId}\u0000${series.type}`
+    let group = this.groups.get(key)
+    if (!group) {
+      group = new Map()
+      this.groups.set(key, group)
+    }
+    group.set(series.name, series)
     this.byId.set(series.id, series)
   }
 
@@ -100,90 +105,91 @@ export class SeriesStore {
   }
 
   find(entityId: number, type: string, name: string): Series | undefined {
-    return this.byKey.get(`${entityId}\u0000${type}\u0000${name}`)
+    return this.groups.get(`${entityId}\u0000${type}`)?.get(name)
   }
 
   ofEntity(entityId: number): Series[] {
     return [...this.byId.values()].filter((s) => s.entityId === entityId)
   }
 
-  /** Buffers one value; the series is created on first sight. Returns the series. */
-  add(entityId: number, type: string, name: string, time: number, value: number): Series {
-    let series = this.find(entityId, type, name)
-    if (!series) {
-      series = { id: this.nextId++, entityId, type, name, lastTime: undefined, lastValue: undefined }
-      this.index(series)
-      this.newSeries.push(series)
+  /** Buffers the values of one measurement message; a series is created on first sight. */
+  add(entityId: number, type: string, time: number, values: ReadonlyArray<readonly [string, number]>): void {
+    const key = `${entityId}\u0000${type}`
+    const group = this.groups.get(key)
+    for (const [name, value] of values) {
+      let series = group?.get(name)
+      if (!series) {
+        series = { id: this.nextId++, entityId, type, name, lastTime: undefined, lastValue: undefined }
+        this.index(series)
+        this.newSeries.push(series)
+      }
+      if (series.lastTime === undefined || time >= series.lastTime) {
+        series.lastTime = time
+        series.lastValue = value
+        this.dirty.add(series)
+      }
+      let pending = this.pending.get(series.id)
+      if (!pending) {
+        pending = { series, times: [], values: [] }
+        this.pending.set(series.id, pending)
+      }
+      pending.times.push(time)
+      pending.values.push(value)
     }
-    if (series.lastTime === undefined || time >= series.lastTime) {
-      series.lastTime = time
-      series.lastValue = value
-      this.dirty.add(series)
-    }
-    this.sampleSeries.push(series.id)
-    this.sampleTimes.push(time)
-    this.sampleValues.push(value)
-    return series
+    this.pendingCount += values.length
   }
 
   get buffered(): number {
-    return this.sampleSeries.length
+    return this.pendingCount
   }
 
   private committed(): void {
     this.newSeries = []
-    this.sampleSeries = []
-    this.sampleTimes = []
-    this.sampleValues = []
+    this.pending = new Map()
+    this.pendingCount = 0
     this.dirty.clear()
   }
 
   private write(): void {
-    const { insertSeries, insertSample, rollMinute, rollHour, lastValue } = this.statements
+    const { insertSeries, insertChunk, rollMinute, rollHour, lastValue } = this.statements
     for (const s of this.newSeries) insertSeries.run(s.id, s.entityId, s.type, s.name)
-    const ids = this.sampleSeries
-    const times = this.sampleTimes
-    const values = this.sampleValues
-    const minutes = new Map<string, Aggregate>()
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as number
-      const time = times[i] as number
-      const value = values[i] as number
-      insertSample.run(id, time, value)
-      const key = `${id}:${Math.floor(time / MINUTE) * MINUTE}`
-      const agg = minutes.get(key)
-      if (agg) {
-        if (value < agg.min) agg.min = value
-        if (value > agg.max) agg.max = value
-        agg.sum += value
-        agg.count++
-      } else minutes.set(key, { min: value, max: value, sum: value, count: 1 })
-    }
-    const hours = new Map<string, Aggregate>()
-    for (const [key, agg] of minutes) {
-      const [id, bucket] = key.split(':').map(Number) as [number, number]
-      rollMinute.run(id, bucket, agg.min, agg.max, agg.sum, agg.count)
-      const hourKey = `${id}:${Math.floor(bucket / HOUR) * HOUR}`
-      const hour = hours.get(hourKey)
-      if (hour) {
-        hour.min = Math.min(hour.min, agg.min)
-        hour.max = Math.max(hour.max, agg.max)
-        hour.sum += agg.sum
-        hour.count += agg.count
-      } else hours.set(hourKey, { ...agg })
-    }
-    for (const [key, agg] of hours) {
-      const [id, bucket] = key.split(':').map(Number) as [number, number]
-      rollHour.run(id, bucket, agg.min, agg.max, agg.sum, agg.count)
+    for (const { series, times, values } of this.pending.values()) {
+      let first = Number.POSITIVE_INFINITY
+      let last = Number.NEGATIVE_INFINITY
+      const minutes = new Map<number, Aggregate>()
+      for (let i = 0; i < times.length; i++) {
+        const time = times[i] as number
+        const value = values[i] as number
+        if (time < first) first = time
+        if (time > last) last = time
+        const minute = Math.floor(time / MINUTE) * MINUTE
+        const agg = minutes.get(minute)
+        if (agg) {
+          if (value < agg.min) agg.min = value
+          if (value > agg.max) agg.max = value
+          agg.sum += value
+          agg.count++
+        } else minutes.set(minute, { min: value, max: value, sum: value, count: 1 })
+      }
+      insertChunk.run(series.id, first, last, times.length, encodeChunk(times, values))
+      const hours = new Map<number, Aggregate>()
+      for (const [minute, agg] of minutes) {
+        rollMinute.run(series.id, minute, agg.min, agg.max, agg.sum, agg.count)
+        const hour = Math.floor(minute / HOUR) * HOUR
+        const into = hours.get(hour)
+        if (into) {
+          into.min = Math.min(into.min, agg.min)
+          into.max = Math.max(into.max, agg.max)
+          into.sum += agg.sum
+          into.count += agg.count
+        } else hours.set(hour, { ...agg })
+      }
+      for (const [hour, agg] of hours) rollHour.run(series.id, hour, agg.min, agg.max, agg.sum, agg.count)
     }
     for (const s of this.dirty) lastValue.run(s.lastTime, s.lastValue, s.id)
   }
 
-  /**
-   * Values of a series in [from, to) reduced to at most `points` buckets with min/max/avg. Reads raw
-   * samples when they are few enough or the buckets are shorter than a minute, else the coarsest
-   * rollup that still gives `points` buckets.
-   */
+  /** Values of a series in [from, to), at most `points` buckets (see SeriesQuery). */
   query(
     seriesId: number,
     from: number,
@@ -191,38 +197,7 @@ export class SeriesStore {
     points: number,
     rawDays: number,
   ): { resolution: SeriesResolution; points: SeriesPoint[] } {
-    const bucket = Math.max((to - from) / points, 1)
-    const rawCovers = from >= Date.now() - rawDays * DAY
-    if (bucket < MINUTE && rawCovers) {
-      const raw = this.db
-        .prepare(
-          'SELECT time, value FROM samples WHERE series_id = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?',
-        )
-        .all(seriesId, from, to, points + 1) as Array<{ time: number; value: number }>
-      if (raw.length <= points) {
-        return {
-          resolution: 'raw',
-          points: raw.map((r) => ({ time: r.time, min: r.value, max: r.value, avg: r.value, count: 1 })),
-        }
-      }
-      return {
-        resolution: 'raw',
-        points: this.db
-          .prepare(`SELECT ? + CAST((time - ?) / ? AS INTEGER) * ? AS time, min(value) AS min, max(value) AS max,
-              avg(value) AS avg, count(*) AS count
-            FROM samples WHERE series_id = ? AND time >= ? AND time < ? GROUP BY 1 ORDER BY 1`)
-          .all(from, from, bucket, bucket, seriesId, from, to) as SeriesPoint[],
-      }
-    }
-    const table = bucket >= HOUR ? 'rollups_hour' : 'rollups_minute'
-    return {
-      resolution: table === 'rollups_hour' ? 'hour' : 'minute',
-      points: this.db
-        .prepare(`SELECT ? + CAST((bucket - ?) / ? AS INTEGER) * ? AS time, min(min) AS min, max(max) AS max,
-            sum(sum) / sum(count) AS avg, sum(count) AS count
-          FROM ${table} WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY 1 ORDER BY 1`)
-        .all(from, from, bucket, bucket, seriesId, Math.floor(from / MINUTE) * MINUTE, to) as SeriesPoint[],
-    }
+    return this.reader.run(seriesId, from, to, points, rawDays)
   }
 
   /** Forgets the series of removed entities and deletes their history. */
@@ -233,31 +208,34 @@ export class SeriesStore {
       if (!gone.has(s.entityId)) continue
       ids.push(s.id)
       this.byId.delete(s.id)
-      this.byKey.delete(`${s.entityId}\u0000${s.type}\u0000${s.name}`)
+      this.groups.get(`${s.entityId}\u0000${s.type}`)?.delete(s.name)
       this.dirty.delete(s)
     }
     if (ids.length === 0) return
     const drop = new Set(ids)
     // Drop samples still buffered for these series so the flush does not resurrect them.
-    const keep = this.sampleSeries.map((id) => !drop.has(id))
-    this.sampleSeries = this.sampleSeries.filter((_, i) => keep[i])
-    this.sampleTimes = this.sampleTimes.filter((_, i) => keep[i])
-    this.sampleValues = this.sampleValues.filter((_, i) => keep[i])
+    for (const id of ids) {
+      this.pendingCount -= this.pending.get(id)?.times.length ?? 0
+      this.pending.delete(id)
+    }
     this.newSeries = this.newSeries.filter((s) => !drop.has(s.id))
     this.writer.write(() => {
       const list = ids.join(',')
-      for (const table of ['samples', 'rollups_minute', 'rollups_hour']) {
+      for (const table of ['sample_chunks', 'rollups_minute', 'rollups_hour']) {
         this.db.prepare(`DELETE FROM ${table} WHERE series_id IN (${list})`).run()
       }
       this.db.prepare(`DELETE FROM series WHERE id IN (${list})`).run()
     })
   }
 
-  /** Deletes history older than the retention, one series at a time (each a short transaction). */
+  /**
+   * Deletes history older than the retention, one series at a time (each a short transaction); a
+   * chunk goes once its newest sample is older than the retention.
+   */
   applyRetention(retention: { rawDays: number; minuteDays: number; hourDays: number }, now: number): number {
     let deleted = 0
     const tables: Array<[string, string, number]> = [
-      ['samples', 'time', retention.rawDays],
+      ['sample_chunks', 'last_time', retention.rawDays],
       ['rollups_minute', 'bucket', retention.minuteDays],
       ['rollups_hour', 'bucket', retention.hourDays],
     ]

@@ -4,7 +4,13 @@ import type { EntityChange } from './entity-store'
 /** What changed in the twin, as the live stream and other listeners receive it (after commit). */
 export type Change =
   | EntityChange
-  | { kind: 'measurement'; entity: string; type: string; time: number; values: Record<string, number> }
+  | {
+      kind: 'measurement'
+      entity: string
+      type: string
+      time: number
+      values: ReadonlyArray<readonly [string, number]>
+    }
   | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
   | { kind: 'alarm'; entity: string; alarm: Alarm }
 

@@ -39,9 +39,9 @@ describe('retention', () => {
   })
   afterAll(() => t.stop())
 
-  it('deletes raw samples, rollups, events and cleared alarms older than their retention', () => {
+  it('deletes raw sample chunks, rollups, events and cleared alarms older than their retention', () => {
     const { series, events, alarms, db } = t.core.parts
-    expect([rows('samples'), rows('rollups_minute'), rows('rollups_hour'), rows('events')]).toEqual([
+    expect([rows('sample_chunks'), rows('rollups_minute'), rows('rollups_hour'), rows('events')]).toEqual([
       30, 30, 30, 30,
     ])
     series.applyRetention(t.core.parts.options.retention, now)
@@ -49,7 +49,7 @@ describe('retention', () => {
     // The alarm was cleared just now: kept for a day after clearing.
     expect(alarms.applyRetention(1, now)).toBe(0)
     expect(alarms.applyRetention(1, now + 2 * DAY)).toBe(1)
-    expect([rows('samples'), rows('rollups_minute'), rows('rollups_hour'), rows('events')]).toEqual([
+    expect([rows('sample_chunks'), rows('rollups_minute'), rows('rollups_hour'), rows('events')]).toEqual([
       2, 5, 20, 3,
     ])
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
