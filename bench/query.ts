@@ -85,7 +85,7 @@ export async function historyQuery(config: QueryConfig): Promise<QueryResult> {
     for (let time = start + config.periodMs; time < end; time += config.periodMs) {
       // A slow daily wave with some noise, so min/max/avg differ per bucket.
       const value = 20 + 5 * Math.sin((2 * Math.PI * (time % DAY)) / DAY) + ((samples * 7919) % 100) / 100
-      series.add(entity.id, 'env', time, [['temperature', value]])
+      series.add(entity.id, 'env', time, ['temperature'], [value])
       if (++samples % flushEvery === 0) writer.flush()
     }
     writer.flush()

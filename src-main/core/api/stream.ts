@@ -61,8 +61,10 @@ function toStreamChange(parts: CoreParts, change: Change): StreamChange {
   switch (change.kind) {
     case 'alarm':
       return { ...change, alarm: alarmView(parts, change.alarm, change.entity) }
-    case 'measurement':
-      return { ...change, values: Object.fromEntries(change.values) }
+    case 'measurement': {
+      const { names, values, ...rest } = change
+      return { ...rest, values: Object.fromEntries(names.map((name, i) => [name, values[i] as number])) }
+    }
     default:
       return change
   }

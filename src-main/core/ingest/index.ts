@@ -173,12 +173,12 @@ export class Ingest {
       case 'measurement': {
         const parsed = parseMeasurement(payload, channel.type)
         if (!parsed.ok) return parsed.reason
-        const { type, values } = parsed.value
+        const { type, names, values } = parsed.value
         const time = parsed.value.time ?? stamp()
-        series.add(record.id, type, time, values)
+        series.add(record.id, type, time, names, values)
         this.stats.values += values.length
         writer.touched(series.buffered)
-        notify({ kind: 'measurement', entity, type, time, values })
+        notify({ kind: 'measurement', entity, type, time, names, values })
         return undefined
       }
       case 'event': {

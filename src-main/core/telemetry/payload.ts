@@ -92,8 +92,9 @@ export interface Measurement {
   type: string
   /** epoch ms, or undefined when the payload has no `time` (the receiver stamps it). */
   time: number | undefined
-  /** Series name (`temperature`, or `group.series` for one nesting level) and value. */
-  values: Array<[string, number]>
+  /** Series names (`temperature`, or `group.series` for one nesting level), and their values. */
+  names: string[]
+  values: number[]
   properties?: JsonObject
 }
 
@@ -109,8 +110,11 @@ export function parseMeasurement(payload: Uint8Array, topicType: string): Parsed
   let type = topicType
   let time: number | undefined
   let properties: JsonObject | undefined
-  const values: Array<[string, number]> = []
-  for (const [key, value] of Object.entries(body)) {
+  const names: string[] = []
+  const values: number[] = []
+  // for…in over a freshly parsed object: no inherited keys, and no entry arrays on the hot path.
+  for (const key in body) {
+    const value = body[key]
     if (key === 'time') {
       const t = parseTime(value)
       if (!t.ok) return t
@@ -123,11 +127,12 @@ export function parseMeasurement(payload: Uint8Array, topicType: string): Parsed
       properties = value
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return fail(`"${key}" is not a finite number`)
-      values.push([key, value])
+      names.push(key)
+      values.push(value)
     } else if (isObject(value)) {
-      const entries = Object.entries(value)
-      if (entries.length === 0) return fail(`group "${key}" is empty`)
-      for (const [name, inner] of entries) {
+      const before = names.length
+      for (const name in value) {
+        const inner = value[name]
         if (typeof inner !== 'number') {
           return fail(
             isObject(inner)
@@ -136,14 +141,16 @@ export function parseMeasurement(payload: Uint8Array, topicType: string): Parsed
           )
         }
         if (!Number.isFinite(inner)) return fail(`"${key}.${name}" is not a finite number`)
-        values.push([`${key}.${name}`, inner])
+        names.push(`${key}.${name}`)
+        values.push(inner)
       }
+      if (names.length === before) return fail(`group "${key}" is empty`)
     } else {
       return fail(`"${key}" must be a number or a group of numbers`)
     }
   }
   if (values.length === 0) return fail('measurement has no value')
-  return ok(properties ? { type, time, values, properties } : { type, time, values })
+  return ok(properties ? { type, time, names, values, properties } : { type, time, names, values })
 }
 
 export interface EventData {

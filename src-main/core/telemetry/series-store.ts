@@ -38,7 +38,6 @@ export class SeriesStore {
   private readonly byId = new Map<number, Series>()
   private nextId = 1
   private newSeries: Series[] = []
-  private readonly dirty = new Set<Series>()
   private pending = new Map<number, Pending>()
   private pendingCount = 0
   private statements!: Record<
@@ -113,10 +112,17 @@ export class SeriesStore {
   }
 
   /** Buffers the values of one measurement message; a series is created on first sight. */
-  add(entityId: number, type: string, time: number, values: ReadonlyArray<readonly [string, number]>): void {
-    const key = `${entityId}\u0000${type}`
-    const group = this.groups.get(key)
-    for (const [name, value] of values) {
+  add(
+    entityId: number,
+    type: string,
+    time: number,
+    names: readonly string[],
+    values: readonly number[],
+  ): void {
+    const group = this.groups.get(`${entityId}\u0000${type}`)
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string
+      const value = values[i] as number
       let series = group?.get(name)
       if (!series) {
         series = { id: this.nextId++, entityId, type, name, lastTime: undefined, lastValue: undefined }
@@ -126,7 +132,6 @@ export class SeriesStore {
       if (series.lastTime === undefined || time >= series.lastTime) {
         series.lastTime = time
         series.lastValue = value
-        this.dirty.add(series)
       }
       let pending = this.pending.get(series.id)
       if (!pending) {
@@ -136,7 +141,7 @@ export class SeriesStore {
       pending.times.push(time)
       pending.values.push(value)
     }
-    this.pendingCount += values.length
+    this.pendingCount += names.length
   }
 
   get buffered(): number {
@@ -147,7 +152,6 @@ export class SeriesStore {
     this.newSeries = []
     this.pending = new Map()
     this.pendingCount = 0
-    this.dirty.clear()
   }
 
   private write(): void {
@@ -185,8 +189,8 @@ export class SeriesStore {
         } else hours.set(hour, { ...agg })
       }
       for (const [hour, agg] of hours) rollHour.run(series.id, hour, agg.min, agg.max, agg.sum, agg.count)
+      lastValue.run(series.lastTime, series.lastValue, series.id)
     }
-    for (const s of this.dirty) lastValue.run(s.lastTime, s.lastValue, s.id)
   }
 
   /** Values of a series in [from, to), at most `points` buckets (see SeriesQuery). */
@@ -209,7 +213,6 @@ export class SeriesStore {
       ids.push(s.id)
       this.byId.delete(s.id)
       this.groups.get(`${s.entityId}\u0000${s.type}`)?.delete(s.name)
-      this.dirty.delete(s)
     }
     if (ids.length === 0) return
     const drop = new Set(ids)

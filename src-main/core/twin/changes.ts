@@ -9,7 +9,8 @@ export type Change =
       entity: string
       type: string
       time: number
-      values: ReadonlyArray<readonly [string, number]>
+      names: readonly string[]
+      values: readonly number[]
     }
   | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
   | { kind: 'alarm'; entity: string; alarm: Alarm }

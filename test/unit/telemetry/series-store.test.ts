@@ -33,11 +33,11 @@ describe('SeriesStore', () => {
 
   it('writes one chunk per series per batch and answers samples in time order across chunks', () => {
     const t0 = Date.now() - 60_000
-    store.add(1, 'env', t0 + 3000, [['temp', 3]])
-    store.add(1, 'env', t0 + 1000, [['temp', 1]])
-    store.add(1, 'env', t0 + 1000, [['hum', 50]])
+    store.add(1, 'env', t0 + 3000, ['temp'], [3])
+    store.add(1, 'env', t0 + 1000, ['temp'], [1])
+    store.add(1, 'env', t0 + 1000, ['hum'], [50])
     writer.flush()
-    store.add(1, 'env', t0 + 2000, [['temp', 2]])
+    store.add(1, 'env', t0 + 2000, ['temp'], [2])
     writer.flush()
     expect(db.prepare('SELECT series_id, count FROM sample_chunks ORDER BY id').all()).toEqual([
       { series_id: 1, count: 2 },
@@ -58,17 +58,17 @@ describe('SeriesStore', () => {
 
   it('keeps samples of the same instant (none overwrites another)', () => {
     const t = Date.now() - 1000
-    store.add(1, 'env', t, [['temp', 1]])
-    store.add(1, 'env', t, [['temp', 2]])
+    store.add(1, 'env', t, ['temp'], [1])
+    store.add(1, 'env', t, ['temp'], [2])
     writer.flush()
     const { points } = store.query(store.find(1, 'env', 'temp')?.id as number, t - 1, t + 1, 10, 7)
     expect(points.map((p) => p.avg).sort()).toEqual([1, 2])
   })
 
   it('leaves nothing behind of a removed entity, buffered samples included', () => {
-    store.add(7, 'env', Date.now(), [['temp', 1]])
+    store.add(7, 'env', Date.now(), ['temp'], [1])
     writer.flush()
-    store.add(7, 'env', Date.now(), [['temp', 2]])
+    store.add(7, 'env', Date.now(), ['temp'], [2])
     store.removeEntities([7])
     writer.flush()
     const count = (table: string) =>
