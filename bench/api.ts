@@ -1,3 +1,4 @@
+import type { SeriesPoint, SeriesResolution } from '../src-main/core/telemetry/series-query'
 import type { CoreReady } from './processes'
 
 export interface SeriesInfo {
@@ -8,16 +9,8 @@ export interface SeriesInfo {
   lastValue: number | null
 }
 
-export interface SeriesPoint {
-  time: number
-  min: number
-  max: number
-  avg: number
-  count: number
-}
-
 export interface SeriesAnswer {
-  resolution: 'raw' | 'minute' | 'hour'
+  resolution: SeriesResolution
   points: SeriesPoint[]
 }
 

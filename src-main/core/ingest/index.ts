@@ -17,7 +17,6 @@ import {
   type Channel,
   defaultEntityType,
   errorsTopic,
-  formatTopic,
   isDefaultScheme,
   type ParsedTopic,
   parseTopic,
@@ -284,10 +283,5 @@ export class Ingest {
     if (!queue) return
     this.held.delete(entity)
     for (const message of queue) this.handle(message, () => {})
-  }
-
-  /** Topic of a channel of an entity under the configured root. */
-  topic(entity: string, channel: Channel): string {
-    return formatTopic(entity, channel, this.deps.topicRoot)
   }
 }

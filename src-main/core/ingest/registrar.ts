@@ -293,10 +293,4 @@ export class Registrar {
     this.deps.logger.info({ entity: topicId, removed: subtree.length }, 'deregistered')
     return subtree
   }
-
-  /** The payload a registration is published with on MQTT, from an HTTP body. */
-  static payloadOf(body: JsonObject): JsonObject {
-    const { '@topic-id': _, ...rest } = body
-    return rest
-  }
 }

@@ -181,9 +181,3 @@ export function formatTopic(entity: string, channel: Channel, root = 'te'): stri
 export function errorsTopic(root = 'te'): string {
   return `${root}/errors`
 }
-
-/** Subscription filters used by EdgeTwin's own components. */
-export const filters = {
-  all: (root = 'te') => `${root}/#`,
-  entities: (root = 'te') => `${root}/+/+/+/+`,
-}

@@ -1,7 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { BatchWriter } from '../store/writer'
 import type { JsonObject } from '../telemetry/payload'
-import { MAIN_DEVICE } from '../topics'
 
 export type EntityType = 'device' | 'child-device' | 'service'
 
@@ -397,9 +396,5 @@ export class EntityStore {
     const endpoint =
       entity.healthEndpoint ?? (scheme === 'device' ? `device/${device}/service/tedge-agent` : undefined)
     return (endpoint && this.health(endpoint)) || this.health(topicId)
-  }
-
-  isMain(topicId: string): boolean {
-    return topicId === MAIN_DEVICE
   }
 }
