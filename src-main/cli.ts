@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
@@ -37,6 +38,9 @@ sim options:
 `
 
 class UsageError extends Error {}
+
+/** The UI bundle built next to this file (dist/ui beside dist/cli.js). */
+const UI_DIR = fileURLToPath(new URL('./ui', import.meta.url))
 
 function defaultDataDir(): string {
   // Electron's userData for an app named EdgeTwin, so the desktop app and the CLI share one twin.
@@ -152,12 +156,14 @@ async function serve(args: string[]): Promise<void> {
     autoRegister: !values['no-auto-register'],
     retention: parseRetention(values.retention),
     logLevel,
+    uiDir: UI_DIR,
   })
   onSignals(() => core.stop())
   const ready = await core.start()
   if (values['ready-file']) writeReadyFile(path.resolve(values['ready-file']), ready)
   process.stdout.write(
-    `EdgeTwin ${version} is ready: open ${ready.http}  (MQTT ${ready.mqtt}, data in ${dataDir})\n`,
+    `EdgeTwin ${version} is ready at ${ready.http} (MQTT ${ready.mqtt}, data in ${dataDir})\n` +
+      `Open this one-time login link: ${ready.login}\n`,
   )
 }
 

@@ -3,7 +3,9 @@ import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSy
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { type ApiServer, createApiServer } from './api'
+import { loginUrl } from './api/session-routes'
 import { AuditStore } from './audit/audit-store'
+import { SessionStore } from './auth/session-store'
 import type { Bus } from './broker/bus'
 import { EmbeddedBus } from './broker/embedded-bus'
 import { ExternalBus } from './broker/external-bus'
@@ -27,6 +29,8 @@ export interface Ready {
   mqtt: string
   pid: number
   token: string
+  /** One-time URL that logs a browser in to the UI. */
+  login: string
 }
 
 /** The core's own service on the main device, as tedge-agent is for thin-edge.io. */
@@ -46,6 +50,7 @@ export interface CoreParts {
   bus: Bus
   ingest: Ingest
   changes: ChangeFeed
+  sessions: SessionStore
   token: string
   mqttUrl: string
   startedAt: number
@@ -103,7 +108,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer)
       const audit = new AuditStore(db, writer)
-      for (const store of [entities, series, events, alarms, audit]) store.start()
+      const sessions = new SessionStore(db)
+      for (const store of [entities, series, events, alarms, audit, sessions]) store.start()
 
       const bus: Bus = options.brokerUrl
         ? new ExternalBus({
@@ -146,6 +152,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         bus,
         ingest,
         changes,
+        sessions,
         token,
         mqttUrl: '',
         startedAt: Date.now(),
@@ -163,7 +170,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
       setTimeout(applyRetention, 60_000).unref()
-      return { http, mqtt: mqttUrl, pid: process.pid, token }
+      return { http, mqtt: mqttUrl, pid: process.pid, token, login: loginUrl(http, sessions.createCode()) }
     } catch (error) {
       if (parts) await stop()
       else {

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
 import Fastify, {
@@ -10,11 +11,13 @@ import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
 import { authenticate } from './auth'
 import { entityRoutes } from './entity-routes'
+import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
 import { teEntityRoutes } from './te-entity-routes'
 import { teFileRoutes } from './te-file-routes'
 import { telemetryRoutes } from './telemetry-routes'
+import { CONTENT_SECURITY_POLICY, uiRoutes } from './ui-routes'
 
 export interface ApiServer {
   readonly app: FastifyInstance
@@ -53,22 +56,23 @@ export function createApiServer(parts: CoreParts): ApiServer {
     hideUntagged: false,
   })
   app.register(websocket, { options: { maxPayload: 64 * 1024 } })
-  app.addHook('onRequest', authenticate(parts.token))
+  app.register(cookie)
+  app.addHook('onRequest', authenticate(parts.token, parts.sessions))
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('referrer-policy', 'no-referrer')
+  })
   app.register(statusRoutes(parts))
+  app.register(sessionRoutes(parts))
   app.register(entityRoutes(parts))
   app.register(telemetryRoutes(parts))
   app.register(streamRoutes(parts))
   app.register(teEntityRoutes(parts))
   app.register(teFileRoutes(parts))
+  app.register(uiRoutes(parts.options.uiDir))
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
     app.swagger(),
-  )
-  app.get('/', { schema: { hide: true }, config: { public: true } }, async (_request, reply) =>
-    reply
-      .type('text/html')
-      .send(
-        '<!doctype html><title>EdgeTwin</title><h1>EdgeTwin</h1><p>The core is running. API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>',
-      ),
   )
 
   return {

@@ -6,8 +6,6 @@ import { formatTopic } from '../topics'
 import { entityFilter, HttpError, open, parseQueryTime, topicIdParam } from './params'
 import { alarmView, eventView } from './views'
 
-const ACTOR = 'api'
-
 const list = (values: readonly string[]) => ({
   type: 'string',
   description: `comma-separated: ${values.join(', ')}`,
@@ -135,10 +133,11 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         const alarm = findAlarm(request.params.id)
         if (alarm.status !== 'active')
           throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
-        const updated = parts.alarms.acknowledge(alarm, Date.now(), ACTOR)
+        const actor = request.actor ?? 'api'
+        const updated = parts.alarms.acknowledge(alarm, Date.now(), actor)
         const view = alarmView(parts, updated)
         parts.audit.append({
-          actor: ACTOR,
+          actor,
           action: 'alarm.acknowledge',
           entity: view.entity,
           target: `alarm/${alarm.id}/${alarm.type}`,
@@ -164,10 +163,11 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         const alarm = findAlarm(request.params.id)
         if (alarm.status === 'cleared') throw new HttpError(409, `alarm ${alarm.id} is already cleared`)
         const entity = parts.entities.byId(alarm.entityId)
-        const cleared = parts.alarms.clear(alarm.entityId, alarm.type, Date.now(), ACTOR) ?? alarm
+        const actor = request.actor ?? 'api'
+        const cleared = parts.alarms.clear(alarm.entityId, alarm.type, Date.now(), actor) ?? alarm
         const view = alarmView(parts, cleared)
         parts.audit.append({
-          actor: ACTOR,
+          actor,
           action: 'alarm.clear',
           entity: view.entity,
           target: `alarm/${alarm.id}/${alarm.type}`,

@@ -28,6 +28,8 @@ export interface CoreOptions {
   retention: Retention
   logLevel: string
   logger?: Logger
+  /** The built UI (index.html and assets) served at `/`. */
+  uiDir?: string
 }
 
 export const defaultRetention: Retention = {

@@ -144,6 +144,15 @@ const migrations: string[] = [
   CREATE INDEX audit_entity ON audit(entity, time);
   ${brokerSchemaSql}
   `,
+  /* 2 */ `
+  -- UI sessions: the SHA-256 of the cookie value, so a copy of the database opens no session.
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    user_agent TEXT
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database): { from: number; to: number } {

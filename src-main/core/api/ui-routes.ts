@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs'
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsync } from 'fastify'
+
+/**
+ * The UI's own origin only: no inline scripts, no frames, no other hosts. Styles allow inline
+ * attributes because Svelte transitions and uPlot size elements with them.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ')
+
+/** Serves the built UI (dist/ui) at `/`; without a build, a page that says how to make one. */
+export function uiRoutes(uiDir: string | undefined): FastifyPluginAsync {
+  return async (app) => {
+    if (uiDir && existsSync(`${uiDir}/index.html`)) {
+      // One route per built file (wildcard: false), so unknown paths still get the JSON 404.
+      await app.register(fastifyStatic, {
+        root: uiDir,
+        wildcard: false,
+        index: ['index.html'],
+        cacheControl: false,
+      })
+      return
+    }
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>EdgeTwin</title><h1>EdgeTwin</h1><p>The core is running, but the UI is not built: run <code>npm run build</code>. API: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>',
+        ),
+    )
+  }
+}
