@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
+import type { SeriesAnswer } from './types'
 import { entityDetail, entitySummary } from './views'
 
 const entityId = {
@@ -127,9 +128,11 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           request.query.points ?? 500,
           parts.options.retention.rawDays,
         )
-        return {
+        const answer: SeriesAnswer = {
           series: {
             ...series,
+            lastTime: series.lastTime ?? null,
+            lastValue: series.lastValue ?? null,
             entity: entity?.topicId ?? null,
             unit: entity ? (parts.entities.unit(entity.topicId, series.type, series.name) ?? null) : null,
           },
@@ -137,6 +140,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           to,
           ...result,
         }
+        return answer
       },
     )
   }

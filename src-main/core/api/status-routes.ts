@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import { open } from './params'
+import type { StatusView } from './types'
 
 /** Liveness (no auth) and the state of the core, broker and ingest. */
 export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
@@ -42,7 +43,7 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
             return 0
           }
         }
-        return {
+        const status: StatusView = {
           version: parts.version,
           startedAt: parts.startedAt,
           uptimeSeconds: Math.round((Date.now() - parts.startedAt) / 1000),
@@ -56,6 +57,7 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           entities: parts.entities.size,
           pendingRegistrations: parts.ingest.registrar.pendingRegistrations().map((r) => r.topicId),
         }
+        return status
       },
     )
   }

@@ -2,6 +2,7 @@ import type { CoreParts } from '../app'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { StoredEvent } from '../telemetry/event-store'
 import type { Entity } from '../twin/entity-store'
+import type { AlarmView, EntityDetail, EntitySummary, EventView } from './types'
 
 type Parts = Pick<CoreParts, 'entities' | 'series' | 'alarms'>
 
@@ -14,7 +15,7 @@ export function displayName(parts: Parts, entity: Entity): string {
   return entity.topicId.split('/').filter(Boolean).pop() ?? entity.topicId
 }
 
-export function entitySummary(parts: Parts, entity: Entity) {
+export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
   const health = parts.entities.effectiveHealth(entity.topicId)
   const alarms = { critical: 0, major: 0, minor: 0, warning: 0 }
   for (const alarm of parts.alarms.openOf(entity.id)) if (alarm.status === 'active') alarms[alarm.severity]++
@@ -30,7 +31,7 @@ export function entitySummary(parts: Parts, entity: Entity) {
   }
 }
 
-export function entityDetail(parts: Parts, entity: Entity) {
+export function entityDetail(parts: Parts, entity: Entity): EntityDetail {
   const { entities, series } = parts
   const id = entity.topicId
   return {
@@ -58,12 +59,12 @@ export function alarmView(
   parts: Pick<CoreParts, 'entities'>,
   alarm: Alarm,
   entity = entityTopic(parts, alarm.entityId),
-) {
+): AlarmView {
   const { entityId: _, ...rest } = alarm
   return { ...rest, entity }
 }
 
-export function eventView(parts: Pick<CoreParts, 'entities'>, event: StoredEvent) {
+export function eventView(parts: Pick<CoreParts, 'entities'>, event: StoredEvent): EventView {
   const { entityId, ...rest } = event
   return { ...rest, entity: entityTopic(parts, entityId) }
 }

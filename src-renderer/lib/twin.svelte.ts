@@ -1,0 +1,193 @@
+// The UI's live copy of the twin: a snapshot over HTTP, then the /api/v1/stream WebSocket, with a
+// reconnect (and a fresh snapshot) whenever the connection drops.
+import { SvelteMap } from 'svelte/reactivity'
+import type { StreamChange, StreamFrame } from '../../src-main/core/api/stream-protocol'
+import { type AlarmView, api, type EntitySummary, type StatusView } from './api'
+
+export type Connection = 'connecting' | 'live' | 'offline'
+
+export interface LatestValue {
+  time: number
+  value: number
+}
+
+export interface LiveEvent {
+  id: number
+  entity: string
+  type: string
+  time: number
+  text: string
+}
+
+type MeasurementChange = Extract<StreamChange, { kind: 'measurement' }>
+
+/** Key of a series in `latest`: entity, measurement type and series name. */
+export const seriesKey = (entity: string, type: string, name: string) => `${entity}\u0000${type}\u0000${name}`
+
+const RECENT_EVENTS = 50
+const RETRY_MS = [500, 1000, 2000, 5000, 10000]
+
+export class Twin {
+  readonly entities = new SvelteMap<string, EntitySummary>()
+  /** Open alarms (active and acknowledged), newest first. */
+  alarms = $state<AlarmView[]>([])
+  readonly latest = new SvelteMap<string, LatestValue>()
+  events = $state<LiveEvent[]>([])
+  connection = $state<Connection>('connecting')
+  status = $state<StatusView | null>(null)
+
+  private socket: WebSocket | undefined
+  private retries = 0
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private statusTimer: ReturnType<typeof setInterval> | undefined
+  private stopped = false
+  private readonly measurementListeners = new Set<(change: MeasurementChange) => void>()
+  private readonly alarmListeners = new Set<(alarm: AlarmView, previous: AlarmView | undefined) => void>()
+  private refetch = new Set<string>()
+  private refetchTimer: ReturnType<typeof setTimeout> | undefined
+
+  /** Loads the snapshot and opens the stream. */
+  async start(): Promise<void> {
+    this.stopped = false
+    await this.snapshot()
+    this.connect()
+    this.statusTimer = setInterval(() => void this.loadStatus(), 5000)
+  }
+
+  stop(): void {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    clearTimeout(this.refetchTimer)
+    clearInterval(this.statusTimer)
+    this.socket?.close()
+    this.socket = undefined
+  }
+
+  /** Called with every measurement change (already coalesced by the core), for live charts. */
+  onMeasurement(listener: (change: MeasurementChange) => void): () => void {
+    this.measurementListeners.add(listener)
+    return () => this.measurementListeners.delete(listener)
+  }
+
+  /** Called when an alarm changes; `previous` is the open alarm it replaces, if any. */
+  onAlarm(listener: (alarm: AlarmView, previous: AlarmView | undefined) => void): () => void {
+    this.alarmListeners.add(listener)
+    return () => this.alarmListeners.delete(listener)
+  }
+
+  children(id: string): EntitySummary[] {
+    return [...this.entities.values()].filter((e) => e.parent === id)
+  }
+
+  alarmsOf(id: string): AlarmView[] {
+    return this.alarms.filter((a) => a.entity === id)
+  }
+
+  private async snapshot(): Promise<void> {
+    const [entities, alarms] = await Promise.all([
+      api.entities(),
+      api.alarms({ status: ['active', 'acknowledged'], limit: 1000 }),
+      this.loadStatus(),
+    ])
+    this.entities.clear()
+    for (const entity of entities) this.entities.set(entity.id, entity)
+    this.alarms = alarms
+    const events = await api.events({ limit: RECENT_EVENTS })
+    this.events = events.map(({ id, entity, type, time, text }) => ({ id, entity, type, time, text }))
+  }
+
+  private async loadStatus(): Promise<void> {
+    try {
+      this.status = await api.status()
+    } catch {
+      // shown as disconnected by the socket state
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`
+    const socket = new WebSocket(url)
+    this.socket = socket
+    this.connection = 'connecting'
+    socket.onopen = () => {
+      // Catch up on what happened while the stream was down.
+      if (this.retries > 0) void this.snapshot().catch(() => {})
+      this.retries = 0
+      this.connection = 'live'
+    }
+    socket.onmessage = (message) => this.receive(JSON.parse(String(message.data)) as StreamFrame)
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.connection = 'offline'
+      if (this.stopped) return
+      const delay = RETRY_MS[Math.min(this.retries++, RETRY_MS.length - 1)] as number
+      this.retryTimer = setTimeout(() => this.connect(), delay)
+    }
+  }
+
+  private receive(frame: StreamFrame): void {
+    if (frame.type !== 'changes') return
+    for (const change of frame.changes) this.apply(change)
+  }
+
+  private apply(change: StreamChange): void {
+    switch (change.kind) {
+      case 'measurement':
+        for (const [name, value] of Object.entries(change.values)) {
+          this.latest.set(seriesKey(change.entity, change.type, name), { time: change.time, value })
+        }
+        for (const listener of this.measurementListeners) listener(change)
+        return
+      case 'event':
+        this.events = [
+          { id: change.id, entity: change.entity, type: change.type, time: change.time, text: change.text },
+          ...this.events,
+        ].slice(0, RECENT_EVENTS)
+        return
+      case 'alarm': {
+        const alarm = change.alarm
+        const previous = this.alarms.find((a) => a.id === alarm.id)
+        const rest = this.alarms.filter((a) => a.id !== alarm.id)
+        this.alarms = alarm.status === 'cleared' ? rest : [alarm, ...rest]
+        for (const listener of this.alarmListeners) listener(alarm, previous)
+        return
+      }
+      case 'health': {
+        const entity = this.entities.get(change.entity)
+        if (entity)
+          this.entities.set(entity.id, {
+            ...entity,
+            health: { status: change.status, updatedAt: Date.now() },
+          })
+        // A service's health is also its device's health when it is the device's endpoint.
+        this.scheduleRefetch(change.entity)
+        return
+      }
+      case 'entity':
+        if (change.op === 'delete') this.entities.delete(change.entity)
+        else this.scheduleRefetch(change.entity)
+        return
+      case 'twin':
+        if (change.key === 'name') this.scheduleRefetch(change.entity)
+        return
+    }
+  }
+
+  /** Entity summaries changed: fetch them again, a few at a time, shortly after. */
+  private scheduleRefetch(id: string): void {
+    this.refetch.add(id)
+    this.refetchTimer ??= setTimeout(() => {
+      const ids = [...this.refetch]
+      this.refetch.clear()
+      this.refetchTimer = undefined
+      void api.entities().then(
+        (entities) => {
+          for (const entity of entities)
+            if (ids.includes(entity.id) || !this.entities.has(entity.id)) this.entities.set(entity.id, entity)
+        },
+        () => {},
+      )
+    }, 300)
+  }
+}
