@@ -22,3 +22,36 @@ export function formatAgo(time: number | null | undefined, now = Date.now()): st
   if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`
   return formatTime(time)
 }
+
+/** Time of day only, for lists of recent things: "14:03:27". */
+export function formatClock(time: number): string {
+  return new Date(time).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+}
+
+/** A series or key name as a label: "fill_pressure" → "Fill pressure", "valves.v1" → "Valves v1". */
+export function formatLabel(name: string): string {
+  const words = name.replace(/[_.]+/g, ' ').trim()
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+/** Epoch ms as the local-time value of an `<input type="datetime-local">`. */
+export function toDateTimeInput(time: number): string {
+  const d = new Date(time)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+/** The value of an `<input type="datetime-local">` (local time) as epoch ms; undefined when empty. */
+export function fromDateTimeInput(text: string): number | undefined {
+  const time = text ? new Date(text).getTime() : Number.NaN
+  return Number.isFinite(time) ? time : undefined
+}
+
+/** The time of day for today, else date and time: compact in lists and tables. */
+export function formatWhen(time: number, now = Date.now()): string {
+  return new Date(time).toDateString() === new Date(now).toDateString() ? formatClock(time) : formatTime(time)
+}

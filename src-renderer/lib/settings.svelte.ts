@@ -23,11 +23,25 @@ function load(): Stored {
 class Settings {
   theme = $state<Theme>('system')
   kiosk = $state(false)
+  /** The operating system's preference, followed while the theme is `system`. */
+  private systemDark = $state(false)
 
   constructor() {
     const stored = load()
     this.theme = stored.theme
     this.kiosk = stored.kiosk
+    // jsdom (the component tests) has no matchMedia.
+    if (typeof matchMedia === 'function') {
+      const query = matchMedia('(prefers-color-scheme: dark)')
+      this.systemDark = query.matches
+      query.addEventListener('change', (event) => {
+        this.systemDark = event.matches
+      })
+    }
+  }
+
+  get dark(): boolean {
+    return this.theme === 'dark' || (this.theme === 'system' && this.systemDark)
   }
 
   save(): void {

@@ -43,6 +43,7 @@ export class Twin {
   private stopped = false
   private readonly measurementListeners = new Set<(change: MeasurementChange) => void>()
   private readonly alarmListeners = new Set<(alarm: AlarmView, previous: AlarmView | undefined) => void>()
+  private readonly entityListeners = new Set<(entity: string) => void>()
   private refetch = new Set<string>()
   private refetchTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -69,10 +70,27 @@ export class Twin {
     return () => this.measurementListeners.delete(listener)
   }
 
+  /** Called with the id of an entity whose registration, twin or health changed, for detail pages. */
+  onEntityChange(listener: (entity: string) => void): () => void {
+    this.entityListeners.add(listener)
+    return () => this.entityListeners.delete(listener)
+  }
+
   /** Called when an alarm changes; `previous` is the open alarm it replaces, if any. */
   onAlarm(listener: (alarm: AlarmView, previous: AlarmView | undefined) => void): () => void {
     this.alarmListeners.add(listener)
     return () => this.alarmListeners.delete(listener)
+  }
+
+  /**
+   * Applies a changed alarm: from the stream, or from an acknowledge or clear answer, so the page
+   * shows it before the stream echoes it (the echo then changes nothing).
+   */
+  updateAlarm(alarm: AlarmView): void {
+    const previous = this.alarms.find((a) => a.id === alarm.id)
+    const rest = this.alarms.filter((a) => a.id !== alarm.id)
+    this.alarms = alarm.status === 'cleared' ? rest : [alarm, ...rest]
+    for (const listener of this.alarmListeners) listener(alarm, previous)
   }
 
   children(id: string): EntitySummary[] {
@@ -132,6 +150,8 @@ export class Twin {
   }
 
   private apply(change: StreamChange): void {
+    if (change.kind === 'entity' || change.kind === 'twin' || change.kind === 'health')
+      for (const listener of this.entityListeners) listener(change.entity)
     switch (change.kind) {
       case 'measurement':
         for (const [name, value] of Object.entries(change.values)) {
@@ -145,14 +165,9 @@ export class Twin {
           ...this.events,
         ].slice(0, RECENT_EVENTS)
         return
-      case 'alarm': {
-        const alarm = change.alarm
-        const previous = this.alarms.find((a) => a.id === alarm.id)
-        const rest = this.alarms.filter((a) => a.id !== alarm.id)
-        this.alarms = alarm.status === 'cleared' ? rest : [alarm, ...rest]
-        for (const listener of this.alarmListeners) listener(alarm, previous)
+      case 'alarm':
+        this.updateAlarm(change.alarm)
         return
-      }
       case 'health': {
         const entity = this.entities.get(change.entity)
         if (entity)
