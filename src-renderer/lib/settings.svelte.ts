@@ -11,13 +11,16 @@ interface Stored {
 function load(): Stored {
   const defaults: Stored = { theme: 'system', kiosk: false }
   try {
-    const stored = { ...defaults, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Stored>) }
-    // The desktop app's --kiosk opens the page with ?kiosk=1.
-    if (new URLSearchParams(location.search).get('kiosk') === '1') stored.kiosk = true
-    return stored
+    return { ...defaults, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Stored>) }
   } catch {
     return defaults
   }
+}
+
+/** `?kiosk=1` (the desktop app's --kiosk) or `?kiosk=0` sets the mode for this page only. */
+function kioskFromUrl(): boolean | undefined {
+  const value = new URLSearchParams(location.search).get('kiosk')
+  return value === '1' ? true : value === '0' ? false : undefined
 }
 
 class Settings {
@@ -26,10 +29,14 @@ class Settings {
   /** The operating system's preference, followed while the theme is `system`. */
   private systemDark = $state(false)
 
+  private readonly stored: Stored
+  private readonly urlKiosk = kioskFromUrl()
+
   constructor() {
     const stored = load()
+    this.stored = stored
     this.theme = stored.theme
-    this.kiosk = stored.kiosk
+    this.kiosk = this.urlKiosk ?? stored.kiosk
     // jsdom (the component tests) has no matchMedia.
     if (typeof matchMedia === 'function') {
       const query = matchMedia('(prefers-color-scheme: dark)')
@@ -45,7 +52,9 @@ class Settings {
   }
 
   save(): void {
-    localStorage.setItem(KEY, JSON.stringify({ theme: this.theme, kiosk: this.kiosk }))
+    // A mode the URL imposed is not this screen's own choice: keep the stored one unless changed here.
+    const kiosk = this.kiosk === this.urlKiosk ? this.stored.kiosk : this.kiosk
+    localStorage.setItem(KEY, JSON.stringify({ theme: this.theme, kiosk }))
   }
 }
 

@@ -40,11 +40,11 @@ export class Twin {
   private retries = 0
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private statusTimer: ReturnType<typeof setInterval> | undefined
+  private ticks = 0
   private stopped = false
   private readonly measurementListeners = new Set<(change: MeasurementChange) => void>()
   private readonly alarmListeners = new Set<(alarm: AlarmView, previous: AlarmView | undefined) => void>()
   private readonly entityListeners = new Set<(entity: string) => void>()
-  private refetch = new Set<string>()
   private refetchTimer: ReturnType<typeof setTimeout> | undefined
 
   /** Loads the snapshot and opens the stream. */
@@ -52,7 +52,11 @@ export class Twin {
     this.stopped = false
     await this.snapshot()
     this.connect()
-    this.statusTimer = setInterval(() => void this.loadStatus(), 5000)
+    this.statusTimer = setInterval(() => {
+      void this.loadStatus()
+      // Health derived from data ages without a change to announce it.
+      if (++this.ticks % 6 === 0) void this.refreshEntities()
+    }, 5000)
   }
 
   stop(): void {
@@ -173,36 +177,47 @@ export class Twin {
         if (entity)
           this.entities.set(entity.id, {
             ...entity,
-            health: { status: change.status, updatedAt: Date.now() },
+            health: { status: change.status, updatedAt: Date.now(), source: 'own' },
           })
         // A service's health is also its device's health when it is the device's endpoint.
-        this.scheduleRefetch(change.entity)
+        this.scheduleRefetch()
         return
       }
       case 'entity':
         if (change.op === 'delete') this.entities.delete(change.entity)
-        else this.scheduleRefetch(change.entity)
+        else this.scheduleRefetch()
         return
       case 'twin':
-        if (change.key === 'name') this.scheduleRefetch(change.entity)
+        if (change.key === 'name') this.scheduleRefetch()
         return
     }
   }
 
   /** Entity summaries changed: fetch them again, a few at a time, shortly after. */
-  private scheduleRefetch(id: string): void {
-    this.refetch.add(id)
+  private scheduleRefetch(): void {
     this.refetchTimer ??= setTimeout(() => {
-      const ids = [...this.refetch]
-      this.refetch.clear()
       this.refetchTimer = undefined
-      void api.entities().then(
-        (entities) => {
-          for (const entity of entities)
-            if (ids.includes(entity.id) || !this.entities.has(entity.id)) this.entities.set(entity.id, entity)
-        },
-        () => {},
-      )
+      void this.refreshEntities()
     }, 300)
+  }
+
+  /**
+   * Fetches the summaries again and replaces those that changed: a device's health follows its
+   * services and its data, so one change can alter entities the stream did not name.
+   */
+  async refreshEntities(): Promise<void> {
+    try {
+      const entities = await api.entities()
+      const seen = new Set<string>()
+      for (const entity of entities) {
+        seen.add(entity.id)
+        const current = this.entities.get(entity.id)
+        if (!current || JSON.stringify(current) !== JSON.stringify(entity))
+          this.entities.set(entity.id, entity)
+      }
+      for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id)
+    } catch {
+      // offline: the socket state shows it, and the next snapshot catches up
+    }
   }
 }

@@ -19,7 +19,7 @@ const detail: EntityDetail = {
   parent: 'device/main//',
   externalId: 'plant-brno:filler',
   name: 'Filler PLC',
-  health: { status: 'up', updatedAt: NOW },
+  health: { status: 'up', updatedAt: NOW, source: 'own' },
   lastSeen: NOW - 2000,
   activeAlarms: { critical: 0, major: 1, minor: 0, warning: 0 },
   registration: {

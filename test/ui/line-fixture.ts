@@ -20,7 +20,7 @@ export function entity(
     parent,
     externalId: null,
     name,
-    health: health === null ? null : { status: health, updatedAt: NOW },
+    health: health === null ? null : { status: health, updatedAt: NOW, source: 'own' },
     lastSeen: NOW,
     activeAlarms: noAlarms(),
   }

@@ -65,7 +65,10 @@ describe('Overview', () => {
     const calls = fetch.mock.calls.length
     const summary = twin.entities.get('device/filler//')
     if (summary)
-      twin.entities.set(summary.id, { ...summary, health: { status: 'down', updatedAt: Date.now() } })
+      twin.entities.set(summary.id, {
+        ...summary,
+        health: { status: 'down', updatedAt: Date.now(), source: 'own' },
+      })
     await vi.waitFor(() =>
       expect(
         within(card('Filler PLC')).getByRole('heading', { name: 'Filler PLC' }).parentElement,

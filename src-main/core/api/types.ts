@@ -9,6 +9,11 @@ export type SeriesResolution = 'raw' | 'minute' | 'hour'
 export interface HealthView {
   status: string
   updatedAt: number
+  /**
+   * `own` (a service's status/health), `endpoint` (a device's @health service, default tedge-agent),
+   * `services` (the worst of the device's services), `data` (up while the device sends data).
+   */
+  source: 'own' | 'endpoint' | 'services' | 'data'
 }
 
 export interface EntitySummary {

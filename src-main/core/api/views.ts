@@ -25,7 +25,7 @@ export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
     parent: entity.parent ?? null,
     externalId: entity.externalId ?? null,
     name: displayName(parts, entity),
-    health: health ? { status: health.status, updatedAt: health.updatedAt } : null,
+    health: health ? { status: health.status, updatedAt: health.updatedAt, source: health.source } : null,
     lastSeen: entity.lastSeen ?? null,
     activeAlarms: alarms,
   }

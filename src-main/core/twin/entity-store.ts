@@ -30,6 +30,16 @@ export interface HealthState {
   updatedAt: number
 }
 
+/** Where a shown health comes from (see EntityStore.effectiveHealth). */
+export type HealthSource = 'own' | 'endpoint' | 'services' | 'data'
+
+export interface EffectiveHealth extends HealthState {
+  source: HealthSource
+}
+
+/** A device without any health report counts as up while its data is younger than this. */
+export const DATA_HEALTH_MS = 2 * 60_000
+
 /** Per-entity state other than telemetry history, kept in memory and written through the batch writer. */
 interface EntityState {
   entity: Entity
@@ -67,6 +77,8 @@ interface Row {
 export class EntityStore {
   private readonly states = new Map<string, EntityState>()
   private readonly ids = new Map<number, EntityState>()
+  /** Child topic ids by parent topic id. */
+  private readonly childIds = new Map<string, Set<string>>()
   private nextId = 1
   private readonly dirtyLastSeen = new Set<EntityState>()
   private statements!: Record<string, Statement>
@@ -138,6 +150,7 @@ export class EntityStore {
       }
       this.states.set(row.topic_id, state)
       this.ids.set(row.id, state)
+      this.link(row.topic_id, row.parent ?? undefined)
       byId.set(row.id, state)
       this.nextId = Math.max(this.nextId, row.id + 1)
     }
@@ -192,7 +205,22 @@ export class EntityStore {
   }
 
   children(topicId: string): Entity[] {
-    return this.all().filter((e) => e.parent === topicId)
+    const ids = this.childIds.get(topicId)
+    return ids ? [...ids].flatMap((id) => this.states.get(id)?.entity ?? []) : []
+  }
+
+  private link(topicId: string, parent: string | undefined): void {
+    if (parent === undefined) return
+    let siblings = this.childIds.get(parent)
+    if (!siblings) {
+      siblings = new Set()
+      this.childIds.set(parent, siblings)
+    }
+    siblings.add(topicId)
+  }
+
+  private unlink(topicId: string, parent: string | undefined): void {
+    if (parent !== undefined) this.childIds.get(parent)?.delete(topicId)
   }
 
   /** The entity and all its descendants, parents before children. */
@@ -220,8 +248,10 @@ export class EntityStore {
     const entity: Entity = existing
       ? { ...existing.entity, ...fields }
       : { id: this.nextId++, registeredAt: this.now(), lastSeen: undefined, ...fields }
-    if (existing) existing.entity = entity
-    else {
+    if (existing) {
+      this.unlink(entity.topicId, existing.entity.parent)
+      existing.entity = entity
+    } else {
       const state = {
         entity,
         twin: new Map(),
@@ -233,6 +263,7 @@ export class EntityStore {
       this.states.set(entity.topicId, state)
       this.ids.set(entity.id, state)
     }
+    this.link(entity.topicId, entity.parent)
     const row = {
       ...entity,
       parent: entity.parent ?? null,
@@ -255,6 +286,8 @@ export class EntityStore {
       if (state) this.dirtyLastSeen.delete(state)
       this.states.delete(e.topicId)
       this.ids.delete(e.id)
+      this.unlink(e.topicId, e.parent)
+      this.childIds.delete(e.topicId)
     }
     this.writer.write(() => {
       const list = ids.join(',')
@@ -384,17 +417,38 @@ export class EntityStore {
   }
 
   /**
-   * The health shown for an entity: a service's own; a device's from its `@health` endpoint, which
-   * defaults to the device's `tedge-agent` service as in thin-edge.io (reference §1.4), else from the
-   * device's own status/health.
+   * The health shown for an entity. A service: its own. A device: its `@health` endpoint's, which
+   * defaults to the device's `tedge-agent` service as in thin-edge.io (reference §1.4); else its own
+   * status/health; else the worst of its services' (any down is down); else `up` while it sends data
+   * (seen within DATA_HEALTH_MS), as Cumulocity's availability does; else unknown (undefined).
    */
-  effectiveHealth(topicId: string): HealthState | undefined {
+  effectiveHealth(topicId: string, now = this.now()): EffectiveHealth | undefined {
     const entity = this.get(topicId)
     if (!entity) return undefined
-    if (entity.type === 'service') return this.health(topicId)
+    const own = this.health(topicId)
+    if (entity.type === 'service') return own && { ...own, source: 'own' }
     const [scheme, device] = topicId.split('/')
-    const endpoint =
+    const endpointId =
       entity.healthEndpoint ?? (scheme === 'device' ? `device/${device}/service/tedge-agent` : undefined)
-    return (endpoint && this.health(endpoint)) || this.health(topicId)
+    const endpoint = endpointId && this.health(endpointId)
+    if (endpoint) return { ...endpoint, source: 'endpoint' }
+    if (own) return { ...own, source: 'own' }
+    const services = this.children(topicId).flatMap(
+      (child) => (child.type === 'service' && this.health(child.topicId)) || [],
+    )
+    if (services.length > 0) {
+      const down = services.find((h) => h.status !== 'up')
+      const latest = Math.max(...services.map((h) => h.updatedAt))
+      return {
+        status: down ? down.status : 'up',
+        payload: null,
+        updatedAt: down?.updatedAt ?? latest,
+        source: 'services',
+      }
+    }
+    if (entity.lastSeen !== undefined && now - entity.lastSeen <= DATA_HEALTH_MS) {
+      return { status: 'up', payload: null, updatedAt: entity.lastSeen, source: 'data' }
+    }
+    return undefined
   }
 }
