@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { liveChildPids, ROOT, sleep } from './processes'
+import { ROOT, sleep } from './processes'
 
 export interface Machine {
   date: string
@@ -94,6 +94,32 @@ function ticksOf(stat: string, fields: number[]): number {
   return fields.reduce((sum, field) => sum + Number(rest[field - 3]), 0)
 }
 
+/**
+ * Every live process below the bench: the cores and brokers it spawned, and the browser of the UI
+ * phases with its helper processes (zygote, renderers, GPU), which are grandchildren and beyond.
+ */
+function liveDescendants(): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+    } catch {
+      // exited while listing
+    }
+  }
+  const found: number[] = []
+  const queue = [process.pid]
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    const below = children.get(pid) ?? []
+    found.push(...below)
+    queue.push(...below)
+  }
+  return found
+}
+
 function cpuSnapshot(): CpuSnapshot {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string
   const ticks = line.trim().split(/\s+/).slice(1).map(Number)
@@ -102,9 +128,10 @@ function cpuSnapshot(): CpuSnapshot {
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0)
   // utime, stime, and cutime, cstime: children already reaped (stopped cores and brokers).
   let ours = ticksOf(readFileSync('/proc/self/stat', 'utf8'), [14, 15, 16, 17])
-  for (const pid of liveChildPids()) {
+  // A live descendant's own reaped children are in its cutime, cstime; its live ones are listed too.
+  for (const pid of liveDescendants()) {
     try {
-      ours += ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'), [14, 15])
+      ours += ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'), [14, 15, 16, 17])
     } catch {
       // exited between listing and reading; its ticks arrive in cutime once reaped
     }
@@ -113,7 +140,7 @@ function cpuSnapshot(): CpuSnapshot {
 }
 
 /**
- * Measures how many cores other processes (not the bench, not its children) keep busy while `work`
+ * Measures how many cores other processes (not the bench, nothing it started) keep busy while `work`
  * runs: this machine is shared, and a number taken while something else ran is worth less.
  */
 export async function withForeignLoad<T>(

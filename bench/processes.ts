@@ -17,12 +17,6 @@ const dirs = new Set<string>()
 let runDir: string | undefined
 let readyCount = 0
 
-export function liveChildPids(): number[] {
-  return [...children].flatMap((child) =>
-    child.pid !== undefined && child.exitCode === null ? [child.pid] : [],
-  )
-}
-
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `edgetwin-bench-${prefix}-`))
   dirs.add(dir)
@@ -116,12 +110,14 @@ export interface SpawnCoreOptions {
   /** A command the core runs under, e.g. `strace -f -o F`; the core's pid then comes from its ready file. */
   wrapper?: string[]
   timeoutMs?: number
+  /** Run the built-in simulated line (the UI's first screen shows it); off for every other phase. */
+  sim?: boolean
 }
 
 /** Starts `edgetwin serve` as a child process on ephemeral ports and waits for its ready file. */
 export async function spawnCore(
   dataDir: string,
-  { nodeArgs = [], wrapper = [], timeoutMs = 20_000 }: SpawnCoreOptions = {},
+  { nodeArgs = [], wrapper = [], timeoutMs = 20_000, sim = false }: SpawnCoreOptions = {},
 ): Promise<CoreChild> {
   runDir ??= tempDir('run')
   const readyFile = path.join(runDir, `ready-${++readyCount}.json`)
@@ -137,7 +133,7 @@ export async function spawnCore(
     '0',
     '--http-port',
     '0',
-    '--no-sim',
+    ...(sim ? [] : ['--no-sim']),
     '--log-level',
     'warn',
     '--ready-file',

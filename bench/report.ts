@@ -12,6 +12,7 @@ import { VALUES_PER_MESSAGE } from './publishers'
 import type { QueryConfig, QueryResult } from './query'
 import type { ReadyTiming } from './ready'
 import type { SqliteRawResult } from './sqlite-raw'
+import { type UiConfig, type UiPhases, uiDetails, uiMethod, uiRows, uiSanityProblems } from './ui-report'
 
 /** A measured phase: its value, or why it could not be measured, and the other load on the machine. */
 export interface Phase<T> {
@@ -29,7 +30,7 @@ export interface ProfileRun {
   error?: string
 }
 
-export interface BenchResults {
+export interface BenchResults extends UiPhases {
   machine: Machine
   throughput: ThroughputConfig
   latencyConfig: LatencyConfig
@@ -43,6 +44,7 @@ export interface BenchResults {
   e: Phase<QueryResult>
   f: Phase<FootprintResult>
   g: Phase<{ fresh: ReadyTiming; existing: ReadyTiming; existingLabel: string; history?: ReadyTiming }>
+  ui: UiConfig
   profiles: ProfileRun[]
   seconds: number
 }
@@ -56,9 +58,9 @@ export const TARGETS = {
   readyMs: 1500,
 }
 
-type Status = 'PASS' | 'FAIL' | 'ERROR' | '—'
+export type Status = 'PASS' | 'FAIL' | 'ERROR' | '—'
 
-interface Row {
+export interface Row {
   id: string
   measure: string
   result: string
@@ -106,7 +108,7 @@ export function sanityProblems(r: BenchResults): string[] {
     const bad = [...g.fresh.badExits, ...g.existing.badExits, ...(g.history?.badExits ?? [])]
     if (bad.length > 0) problems.push(`(g) exit codes after SIGTERM: ${bad.join(', ')}`)
   }
-  return problems
+  return [...problems, ...uiSanityProblems(r.ui, r)]
 }
 
 function rows(r: BenchResults): Row[] {
@@ -204,7 +206,7 @@ function rows(r: BenchResults): Row[] {
       status: check(fresh.median <= TARGETS.readyMs && existing.median <= TARGETS.readyMs),
     })
   } else failed('g', 'Time to ready', `≤ ${TARGETS.readyMs} ms`, g)
-  return out
+  return [...out, ...uiRows(r.ui, r)]
 }
 
 /** Phases measured while other processes kept more than this many cores busy. */
@@ -212,7 +214,7 @@ const BUSY = 0.3
 const DAY_MS = 86_400_000
 
 function busyPhases(r: BenchResults): string[] {
-  const phases = { a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g }
+  const phases = { a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g, h: r.h, j: r.j, k: r.k }
   return Object.entries(phases).flatMap(([id, p]) =>
     p.foreignCores !== undefined && p.foreignCores > BUSY ? [`${id} (${p.foreignCores.toFixed(2)})`] : [],
   )
@@ -313,7 +315,7 @@ export function markdownReport(r: BenchResults): string {
     '',
     problems.length
       ? `**Sanity checks failed**, the figures above are suspect:\n\n${problems.map((p) => `- ${p}`).join('\n')}`
-      : 'Sanity checks: every count agrees (sent = received for (a); sent = ingested = stored for (c) and the latency load; every probe seen; the 30-day answer covers every sample).',
+      : 'Sanity checks: every count agrees (sent = received for (a); sent = ingested = stored for (c) and the latency load; every probe seen; the 30-day answer covers every sample; the UI showed every live series changing and the expected filter matches).',
     ...(busyWarning(r) ? ['', `**Warning:** ${busyWarning(r)}`] : []),
     '',
     '### Details',
@@ -359,10 +361,13 @@ export function markdownReport(r: BenchResults): string {
       `| g | fresh: ${list(v.fresh)} ms; existing (${v.existingLabel}): ${list(v.existing)} ms${v.history ? `; existing (${r.queryConfig.days} days of history): ${list(v.history)} ms` : ''} | ${load(g)} |`,
     )
   }
+  const uiLoad: Record<string, Phase<unknown>> = { 'h, i': r.h, j: r.j, k: r.k }
+  for (const row of uiDetails(r.ui, r))
+    out.push(`| ${row.id} | ${row.text} | ${load(uiLoad[row.id] ?? {})} |`)
   out.push(
     '',
     '"Other load" is how many cores processes outside the bench kept busy during the phase (from',
-    '/proc/stat minus the bench and its children). The machine may be shared; figures taken with',
+    '/proc/stat minus the bench and every process below it). The machine may be shared; figures taken with',
     'other load above ~0.3 cores are pessimistic, not comparable run to run.',
     '',
     '## Method',
@@ -410,6 +415,7 @@ export function markdownReport(r: BenchResults): string {
     `- **(g) Ready**: spawn of \`node bin/edgetwin.js serve … --ready-file F\` until F exists, median of`,
     `  ${r.readyRuns}; "fresh" uses a new empty data dir each time, "existing" the data dir of (f) with`,
     `  ${int(r.footprintConfig.entities)} entities (also shown: the ${r.queryConfig.days}-day history dir of (e)). Includes Node.js start-up.`,
+    ...uiMethod(r.ui),
     '',
     'Each server runs in its own process so the load generator never shares its event loop. All',
     'traffic is on 127.0.0.1; every child process and temp dir is removed at the end.',

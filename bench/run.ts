@@ -1,5 +1,7 @@
 // `npm run bench`: every EdgeTwin benchmark in one run, side by side on this machine; prints a table
 // and rewrites docs/benchmarks.md. See that file's Method section for what each phase does.
+
+import type { Browser } from 'playwright-core'
 import { brokerAlone, type ThroughputConfig } from './broker-alone'
 import { endToEnd } from './end-to-end'
 import { type FootprintConfig, footprint } from './footprint'
@@ -21,6 +23,11 @@ import {
   writeMarkdown,
 } from './report'
 import { sqliteRaw } from './sqlite-raw'
+import { launchChromium } from './ui-browser'
+import { firstLoad } from './ui-first-load'
+import { liveSeries } from './ui-live-series'
+import type { UiConfig } from './ui-report'
+import { treeFilter } from './ui-tree-filter'
 
 const throughput: ThroughputConfig = {
   publishers: 4,
@@ -43,6 +50,11 @@ const footprintConfig: FootprintConfig = {
   settleMs: 5_000,
 }
 const READY_RUNS = 5
+const uiConfig: UiConfig = {
+  firstLoad: { runs: 5 },
+  live: { series: 50, hz: 1, seconds: 20, historySeconds: 300 },
+  tree: { entities: 1_000, cells: 25, filter: 'sensor', rounds: 3, clients: 4 },
+}
 /** Longest wait for other processes on a shared machine to calm down before a sensitive phase. */
 const QUIET_WAIT_MS = 20_000
 /** The whole bench is abandoned (children killed, dirs removed) after this long. */
@@ -122,6 +134,30 @@ async function main(): Promise<number> {
     QUIET_WAIT_MS / 4,
   )
 
+  // One Chromium for the UI phases, closed after the last: a browser that exits inside a phase leaves
+  // its helper processes to init, and their CPU time would show as other load.
+  let chromium: Browser | undefined
+  const browser = async () => {
+    chromium ??= await launchChromium()
+    return chromium
+  }
+  const h = await phase(
+    '(h, i) UI first load',
+    async () => firstLoad(await browser(), uiConfig.firstLoad),
+    QUIET_WAIT_MS / 4,
+  )
+  const j = await phase(
+    '(j) UI live series',
+    async () => liveSeries(await browser(), uiConfig.live),
+    QUIET_WAIT_MS / 4,
+  )
+  const k = await phase(
+    '(k) UI tree filter',
+    async () => treeFilter(await browser(), uiConfig.tree),
+    QUIET_WAIT_MS / 4,
+  )
+  await chromium?.close()
+
   const profiles: ProfileRun[] = []
   const cValue = c.value
   const ratio = cValue && a.value ? cValue.valuesPerSecond / a.value.valuesPerSecond : undefined
@@ -162,6 +198,10 @@ async function main(): Promise<number> {
     e,
     f,
     g,
+    ui: uiConfig,
+    h,
+    j,
+    k,
     profiles,
     seconds: (performance.now() - began) / 1000,
   }
@@ -169,7 +209,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${consoleReport(results)}\n`)
   // Targets missed are results; a phase that could not run or counts that disagree are failures.
   const broken =
-    [a, b, c, d, e, f, g].some((p) => p.error !== undefined) || sanityProblems(results).length > 0
+    [a, b, c, d, e, f, g, h, j, k].some((p) => p.error !== undefined) || sanityProblems(results).length > 0
   return broken ? 1 : 0
 }
 

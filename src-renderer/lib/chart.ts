@@ -194,8 +194,14 @@ export function seriesColor(index: number, dark: boolean, alpha = 1): string {
   return `hsl(${hue} 70% ${dark ? 65 : 42}% / ${alpha})`
 }
 
-export const seriesLabel = (s: ChartSeries) =>
-  s.unit ? `${s.type}.${s.name} [${s.unit}]` : `${s.type}.${s.name}`
+/**
+ * "type.name [unit]". A group series named after its type (type `valves`, name `valves.v1`, from
+ * `{"valves":{"v1":…}}` on `m/valves`) is not prefixed twice.
+ */
+export function seriesLabel(s: ChartSeries): string {
+  const name = s.name.startsWith(`${s.type}.`) ? s.name : `${s.type}.${s.name}`
+  return s.unit ? `${name} [${s.unit}]` : name
+}
 
 export interface ChartLook {
   dark: boolean

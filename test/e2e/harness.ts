@@ -1,7 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core'
+import { vi } from 'vitest'
 import { tempDir } from '../helpers/core'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -19,13 +26,25 @@ export interface Served {
   stop(): Promise<void>
 }
 
+export interface ServeOptions {
+  /** An existing data dir (a restart); it is then left for its owner to remove. */
+  dataDir?: string
+  /** Fixed ports (a restart on the same URLs); 0 = any free port. */
+  httpPort?: number
+  mqttPort?: number
+}
+
 /**
  * `edgetwin serve` as a user runs it (the built CLI, the simulator on), on ephemeral ports and a
- * temp data dir. Resolves once the ready file is there and the login line has been printed.
+ * temp data dir unless told otherwise. Resolves once the ready file is there and the login line
+ * has been printed.
  */
-export async function serve(args: string[] = []): Promise<Served> {
-  const dataDir = tempDir('edgetwin-e2e-')
+export async function serve(args: string[] = [], options: ServeOptions = {}): Promise<Served> {
+  const ownDir = options.dataDir === undefined
+  const dataDir = options.dataDir ?? tempDir('edgetwin-e2e-')
   const readyFile = path.join(dataDir, 'ready.json')
+  // A previous run on this data dir left its ready file: wait for this run's.
+  rmSync(readyFile, { force: true })
   const child = spawn(
     process.execPath,
     [
@@ -34,9 +53,9 @@ export async function serve(args: string[] = []): Promise<Served> {
       '--data-dir',
       dataDir,
       '--http-port',
-      '0',
+      String(options.httpPort ?? 0),
       '--mqtt-port',
-      '0',
+      String(options.mqttPort ?? 0),
       '--ready-file',
       readyFile,
       '--log-level',
@@ -76,10 +95,61 @@ export async function serve(args: string[] = []): Promise<Served> {
         child.kill('SIGTERM')
         await exited
       }
-      rmSync(dataDir, { recursive: true, force: true })
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
+
+/** The port of a URL the core printed, to start it again on the same one. */
+export const portOf = (url: string) => Number(new URL(url).port)
+
+/** A new one-time login URL, as the desktop shell asks for one (the printed one is good once). */
+export async function loginUrl(served: Served): Promise<string> {
+  const response = await fetch(new URL('/api/v1/login-codes', served.http), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${served.token}` },
+  })
+  if (!response.ok) throw new Error(`POST /api/v1/login-codes: ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { url: string }).url
+}
+
+/**
+ * A fresh browser context logged in through a new login URL, on the overview once the line's
+ * devices show live values.
+ */
+export async function loggedIn(
+  chrome: Browser,
+  served: Served,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chrome.newContext({ viewport: { width: 1280, height: 800 }, ...options })
+  // Below the test timeout, so a missing element fails with its own message.
+  context.setDefaultTimeout(15_000)
+  const page = await context.newPage()
+  await page.goto(await loginUrl(served))
+  await overviewIsLive(page)
+  return { context, page }
+}
+
+/** Waits until the overview is live and shows the line and a value on each of its seven device cards. */
+export async function overviewIsLive(page: Page): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: 'Filling Line 3' }).waitFor()
+  await connection(page).filter({ hasText: 'Live' }).waitFor()
+  const cards = page.getByRole('main').getByRole('article')
+  await vi.waitFor(
+    async () => {
+      const withValues = await cards.evaluateAll(
+        (articles) =>
+          articles.filter((card) => /\d/.test(card.querySelector('dd')?.textContent ?? '')).length,
+      )
+      if (withValues < 7) throw new Error(`${withValues} of 7 device cards show a value`)
+    },
+    { timeout: 20_000, interval: 100 },
+  )
+}
+
+/** The top bar's connection state: Live, Connecting…, Reconnecting… or Offline. */
+export const connection = (page: Page) => page.getByRole('banner').getByRole('status')
 
 /** Debian's Chromium, headless, as this machine can run it. */
 export async function browser(): Promise<Browser> {
