@@ -1,25 +1,14 @@
 import type { BrowserWindowConstructorOptions } from 'electron'
+import { CONTENT_SECURITY_POLICY } from '../core/api/content-security-policy'
 
 /**
  * The policy of the desktop window as plain functions, so it is tested in plain Node: this file only
  * imports Electron's types, main.ts applies the decisions.
  */
 
-/**
- * The same policy the core sends with every response (core/api/ui-routes.ts, pinned equal by a test).
- * The shell adds it as well, so a response that lacked it (a bug, an error page) is still covered.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ')
+// The core sends this policy with every response; the shell adds it as well, so a response that
+// lacked it (a bug, an error page) is still covered.
+export { CONTENT_SECURITY_POLICY }
 
 export interface WindowSettings {
   kiosk: boolean

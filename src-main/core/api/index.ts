@@ -10,6 +10,7 @@ import Fastify, {
 import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
 import { authenticate } from './auth'
+import { CONTENT_SECURITY_POLICY } from './content-security-policy'
 import { entityRoutes } from './entity-routes'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
@@ -17,7 +18,7 @@ import { streamRoutes } from './stream'
 import { teEntityRoutes } from './te-entity-routes'
 import { teFileRoutes } from './te-file-routes'
 import { telemetryRoutes } from './telemetry-routes'
-import { CONTENT_SECURITY_POLICY, uiRoutes } from './ui-routes'
+import { uiRoutes } from './ui-routes'
 
 export interface ApiServer {
   readonly app: FastifyInstance

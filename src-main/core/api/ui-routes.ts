@@ -2,22 +2,6 @@ import { existsSync } from 'node:fs'
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 
-/**
- * The UI's own origin only: no inline scripts, no frames, no other hosts. Styles allow inline
- * attributes because Svelte transitions and uPlot size elements with them.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ')
-
 /** Serves the built UI (dist/ui) at `/`; without a build, a page that says how to make one. */
 export function uiRoutes(uiDir: string | undefined): FastifyPluginAsync {
   return async (app) => {
