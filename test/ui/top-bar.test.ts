@@ -35,6 +35,15 @@ describe('TopBar', () => {
     expect(button).toHaveFocus()
   })
 
+  it('says the service count is only the last known one while offline', async () => {
+    const twin = lineTwin()
+    render(TopBar, { twin })
+    twin.connection = 'offline'
+    await expect
+      .poll(() => screen.queryByRole('button', { name: 'last known: 3 of 4 services up' }))
+      .not.toBeNull()
+  })
+
   it('links to the alarms with the open counts by severity', () => {
     const alarms = [
       alarm('device/tank//', 'level_low', 'major'),
