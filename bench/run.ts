@@ -2,6 +2,7 @@
 // and rewrites docs/benchmarks.md. See that file's Method section for what each phase does.
 
 import type { Browser } from 'playwright-core'
+import { launchChromium } from '../test/helpers/chromium'
 import { brokerAlone, type ThroughputConfig } from './broker-alone'
 import { endToEnd } from './end-to-end'
 import { type FootprintConfig, footprint } from './footprint'
@@ -23,7 +24,6 @@ import {
   writeMarkdown,
 } from './report'
 import { sqliteRaw } from './sqlite-raw'
-import { launchChromium } from './ui-browser'
 import { firstLoad } from './ui-first-load'
 import { liveSeries } from './ui-live-series'
 import type { UiConfig } from './ui-report'

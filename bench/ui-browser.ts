@@ -1,25 +1,10 @@
 // Chromium for the UI phases (h–k): Debian's build, headless, driven by playwright-core, logged in
 // to a core the way a user is (a one-time login URL ending in the session cookie).
-import { type Browser, type BrowserContext, chromium } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import type { CoreReady } from './processes'
 
 /** The screen the UI phases measure on: a laptop's, in desktop mode. */
 export const VIEWPORT = { width: 1280, height: 800 }
-
-/** The flags this machine needs (no sandbox, no GPU), as in test/e2e/harness.ts. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
-}
 
 /** A fresh one-time login URL from the core (as the desktop shell gets one). */
 export async function loginUrl(ready: CoreReady): Promise<string> {

@@ -1,14 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import {
-  type Browser,
-  type BrowserContext,
-  type BrowserContextOptions,
-  chromium,
-  type Page,
-} from 'playwright-core'
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 import { vi } from 'vitest'
+import { launchChromium } from '../helpers/chromium'
 import { tempDir } from '../helpers/core'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -154,17 +149,7 @@ export const connection = (page: Page) => page.getByRole('banner').getByRole('st
 /** Debian's Chromium, headless, as this machine can run it. */
 export async function browser(): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true })
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  return launchChromium()
 }
 
 export const shot = (name: string) => path.join(SHOTS, `${name}.png`)
