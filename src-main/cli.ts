@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import mqtt from 'mqtt'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
 import { createSimulator } from './core/sim'
@@ -13,6 +14,7 @@ const USAGE = `EdgeTwin ${version} — a local digital twin for industrial equip
 Usage:
   edgetwin serve [options]        run the core: broker, twin store, API and UI
   edgetwin sim --url URL [options]  run the simulated equipment against any MQTT broker
+  edgetwin mqtt pub [-r] [-q 0|1] TOPIC MESSAGE   publish one message (as \`tedge mqtt pub\`)
   edgetwin --version | --help
 
 serve options:
@@ -25,6 +27,9 @@ serve options:
   --seed N               seed of the simulated equipment (same seed, same behaviour)
   --token TOKEN          API bearer token (default: generated once into DATA_DIR/token)
   --no-auto-register     do not auto-register unknown default-scheme entities
+  --agent, --no-agent    run the main device's operations (default: on, off with --broker-url)
+  --sim-faults RATE      share of simulated operations that fail, 0 to 1 (default: 0)
+  --boot-id-file FILE    where the device's boot id is read (default: /proc/sys/kernel/random/boot_id)
   --retention LIST       history kept, e.g. raw=7d,minute=90d,hour=1825d,events=90d,alarms=365d
   --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
@@ -65,6 +70,13 @@ function positive(value: string | undefined, name: string): number | undefined {
   if (!Number.isFinite(n) || n <= 0)
     throw new UsageError(`--${name} must be a positive number, not "${value}"`)
   return n
+}
+
+function fraction(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (value.trim() === '' || !(number >= 0 && number <= 1)) throw new UsageError(`--${name} must be between 0 and 1`)
+  return number
 }
 
 function parseRetention(value: string | undefined): Retention {
@@ -132,6 +144,10 @@ async function serve(args: string[]): Promise<void> {
       seed: { type: 'string' },
       token: { type: 'string' },
       'no-auto-register': { type: 'boolean' },
+      agent: { type: 'boolean' },
+      'no-agent': { type: 'boolean' },
+      'sim-faults': { type: 'string' },
+      'boot-id-file': { type: 'string' },
       retention: { type: 'string' },
       'ready-file': { type: 'string' },
       'log-level': { type: 'string' },
@@ -154,6 +170,9 @@ async function serve(args: string[]): Promise<void> {
     seed: integer(values.seed, 'seed', 0, 2 ** 32 - 1),
     token: values.token,
     autoRegister: !values['no-auto-register'],
+    agent: values['no-agent'] ? false : values.agent,
+    simFaults: fraction(values['sim-faults'], 'sim-faults') ?? defaultOptions.simFaults,
+    bootIdFile: values['boot-id-file'] ? path.resolve(values['boot-id-file']) : defaultOptions.bootIdFile,
     retention: parseRetention(values.retention),
     logLevel,
     uiDir: UI_DIR,
@@ -211,11 +230,38 @@ async function sim(args: string[]): Promise<void> {
   }
 }
 
+/** `edgetwin mqtt pub`: what workflow scripts use (through the `tedge` shim) to publish. */
+async function mqttCommand(args: string[]): Promise<void> {
+  if (args[0] !== 'pub') throw new UsageError('mqtt: only "pub" is supported')
+  const { values, positionals } = parseArgs({
+    args: args.slice(1),
+    strict: true,
+    allowPositionals: true,
+    options: {
+      retain: { type: 'boolean', short: 'r' },
+      qos: { type: 'string', short: 'q' },
+      url: { type: 'string' },
+    },
+  })
+  if (positionals.length !== 2) throw new UsageError('mqtt pub needs TOPIC and MESSAGE')
+  const [topic, message] = positionals as [string, string]
+  const qos = (integer(values.qos, 'qos', 0, 2) ?? 0) as 0 | 1 | 2
+  const url = brokerUrl(values.url, 'url') ?? (process.env.EDGETWIN_MQTT_URL || 'mqtt://127.0.0.1:1883')
+  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000 })
+  try {
+    await client.publishAsync(topic, message, { qos, retain: values.retain ?? false })
+  } finally {
+    await client.endAsync()
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
     case 'serve':
       return serve(rest)
+    case 'mqtt':
+      return mqttCommand(rest)
     case 'sim':
       return sim(rest)
     case '--version':

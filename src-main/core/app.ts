@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { Agent } from './agent'
+import { ConfigVersionStore } from './agent/config-versions'
+import { createBuiltins } from './agent/builtin'
+import { installDefaults } from './agent/defaults'
+import { OperationStore } from './agent/operation-store'
+import { scriptEnvironment } from './agent/script-env'
+import { SoftwareInventory } from './agent/software-inventory'
 import { type ApiServer, createApiServer } from './api'
 import { loginUrl } from './api/session-routes'
 import { AuditStore } from './audit/audit-store'
@@ -51,8 +58,14 @@ export interface CoreParts {
   ingest: Ingest
   changes: ChangeFeed
   sessions: SessionStore
+  operations: OperationStore
+  configs: ConfigVersionStore
+  software: SoftwareInventory
+  agent: Agent
   token: string
   mqttUrl: string
+  /** The HTTP base URL, once listening. */
+  httpUrl: string
   startedAt: number
   version: string
 }
@@ -83,6 +96,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function start(): Promise<Ready> {
     prepareDataDir(options.dataDir)
+    await installDefaults(options.dataDir)
     const unlockDir = lockDataDir(options.dataDir)
     unlock = unlockDir
     const logger =
@@ -109,7 +123,10 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const alarms = new AlarmStore(db, writer)
       const audit = new AuditStore(db, writer)
       const sessions = new SessionStore(db)
-      for (const store of [entities, series, events, alarms, audit, sessions]) store.start()
+      const operations = new OperationStore(db, writer)
+      for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
+      const configs = new ConfigVersionStore(db)
+      const software = new SoftwareInventory(db)
 
       const bus: Bus = options.brokerUrl
         ? new ExternalBus({
@@ -119,6 +136,39 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
             logger,
           })
         : new EmbeddedBus({ db, host: options.host, port: options.mqttPort, logger })
+      const environment = () =>
+        scriptEnvironment({ dataDir: options.dataDir, mqttUrl: parts?.mqttUrl ?? '', httpUrl: parts?.httpUrl ?? '' })
+      const agent: Agent = new Agent({
+        db,
+        bus,
+        store: operations,
+        configs,
+        software,
+        entities,
+        audit,
+        builtins: createBuiltins({
+          dataDir: options.dataDir,
+          bootIdFile: options.bootIdFile,
+          restartTimeoutMs: options.restartTimeoutMs,
+          publishTwin: (entity, key, value) =>
+            bus.publish(formatTopic(entity, { kind: 'twin', key }, options.topicRoot), JSON.stringify(value), {
+              retain: true,
+              qos: 1,
+            }),
+          fileUrl: (operation) => agent.fileUrl(operation.entity, operation.operation, operation.cmdId),
+          env: () => environment(),
+          logger,
+        }),
+        logger: logger.child({ component: 'agent' }),
+        notify: changes.push,
+        dataDir: options.dataDir,
+        topicRoot: options.topicRoot,
+        enabled: options.agent ?? !options.brokerUrl,
+        httpUrl: () => parts?.httpUrl ?? '',
+        scriptEnv: () => environment(),
+        now: Date.now,
+      })
+      agent.load()
       const ingest = new Ingest({
         bus,
         writer,
@@ -134,6 +184,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         onHealthCheck: (entity) => {
           if (entity === CORE_SERVICE || entity === MAIN_DEVICE) void publishHealth('up')
         },
+        onCommand: (entity, operation, cmdId, payload) => agent.onCommand(entity, operation, cmdId, payload),
       })
       // thin-edge.io pre-registers the main device; so does EdgeTwin.
       if (!entities.has(MAIN_DEVICE))
@@ -153,8 +204,13 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         ingest,
         changes,
         sessions,
+        operations,
+        configs,
+        software,
+        agent,
         token,
         mqttUrl: '',
+        httpUrl: '',
         startedAt: Date.now(),
         version,
       }
@@ -164,8 +220,16 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       registerCoreService(bus)
       api = createApiServer(parts)
       const http = await api.listen(options.host, options.httpPort)
+      parts.httpUrl = http
+      agent.start()
       if (options.sim) {
-        sim = createSimulator({ url: mqttUrl, seed: options.seed, topicRoot: options.topicRoot, logger })
+        sim = createSimulator({
+          url: mqttUrl,
+          seed: options.seed,
+          topicRoot: options.topicRoot,
+          faultRate: options.simFaults,
+          logger,
+        })
         await sim.start()
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
@@ -224,7 +288,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     await api?.close()
     api = undefined
     if (!parts) return
-    const { bus, writer, ingest, db, logger } = parts
+    const { bus, writer, ingest, db, logger, agent } = parts
+    await agent.stop()
     await publishHealth('down')
     await bus.stop()
     ingest.stop()
@@ -247,7 +312,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
 function prepareDataDir(dataDir: string): void {
   try {
-    for (const sub of ['', 'operations', 'sm-plugins', 'files', 'logs'])
+    for (const sub of ['', 'operations', 'plugins', 'files', 'logs'])
       mkdirSync(path.join(dataDir, sub), { recursive: true })
     accessSync(dataDir, constants.W_OK)
   } catch (error) {

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
+import { twinKeyError } from '../telemetry/payload'
+import { formatTopic } from '../topics'
 import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
 import type { SeriesAnswer } from './types'
 import { entityDetail, entitySummary } from './views'
@@ -77,6 +79,54 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
         },
       },
       async (request) => entityDetail(parts, requireEntity(parts, request.params.id)),
+    )
+
+    app.patch<{ Params: { id: string }; Body: { twin: Record<string, unknown> } }>(
+      '/api/v1/entities/:id',
+      {
+        schema: {
+          summary:
+            'Edit twin fragments: each is published retained on twin/<key> (null removes it); audited with before and after',
+          tags: ['entities'],
+          params: entityId,
+          body: {
+            type: 'object',
+            required: ['twin'],
+            properties: { twin: { type: 'object', minProperties: 1, additionalProperties: true } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const entity = requireEntity(parts, request.params.id)
+        const edits = Object.entries(request.body.twin)
+        for (const [key] of edits) {
+          const error = twinKeyError(key)
+          if (error) throw new HttpError(400, error)
+        }
+        const current = parts.entities.twin(entity.topicId)
+        const before = Object.fromEntries(edits.map(([key]) => [key, current?.get(key)?.value ?? null]))
+        const after = Object.fromEntries(edits)
+        parts.audit.append({
+          actor: request.actor ?? 'api',
+          action: 'entity.update',
+          entity: entity.topicId,
+          target: `twin/${edits.map(([key]) => key).join(',')}`,
+          before,
+          after,
+        })
+        // The bus is the source of truth: the twin changes when these come back through ingest.
+        await Promise.all(
+          edits.map(([key, value]) =>
+            parts.bus.publish(
+              formatTopic(entity.topicId, { kind: 'twin', key }, parts.options.topicRoot),
+              value === null ? '' : JSON.stringify(value),
+              { retain: true, qos: 1 },
+            ),
+          ),
+        )
+        return reply.status(202).send({ twin: after })
+      },
     )
 
     app.get<{ Params: { id: number }; Querystring: { from?: string; to?: string; points?: number } }>(

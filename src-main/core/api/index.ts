@@ -9,9 +9,11 @@ import Fastify, {
 } from 'fastify'
 import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
+import { auditRoutes } from './audit-routes'
 import { authenticate } from './auth'
 import { CONTENT_SECURITY_POLICY } from './content-security-policy'
 import { entityRoutes } from './entity-routes'
+import { operationRoutes } from './operation-routes'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
@@ -68,6 +70,8 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(sessionRoutes(parts))
   app.register(entityRoutes(parts))
   app.register(telemetryRoutes(parts))
+  app.register(operationRoutes(parts))
+  app.register(auditRoutes(parts))
   app.register(streamRoutes(parts))
   app.register(teEntityRoutes(parts))
   app.register(teFileRoutes(parts))

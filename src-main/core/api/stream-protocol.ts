@@ -1,5 +1,6 @@
 // The frames of /api/v1/stream, shared by the core and the UI.
 import type { Alarm } from '../telemetry/alarm-store'
+import type { OperationView } from './types'
 
 export type StreamChange =
   | { kind: 'entity'; entity: string; op: 'upsert' | 'delete' }
@@ -9,6 +10,8 @@ export type StreamChange =
   | { kind: 'measurement'; entity: string; type: string; time: number; values: Record<string, number> }
   | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
   | { kind: 'alarm'; entity: string; alarm: Omit<Alarm, 'entityId'> & { entity: string } }
+  /** A command changed state (latest per command since the last frame). */
+  | { kind: 'operation'; entity: string; operation: OperationView }
 
 export type StreamFrame =
   | { type: 'hello'; version: string; time: number; intervalMs: number }

@@ -42,6 +42,9 @@ class Coalescer {
       case 'alarm':
         this.latest.set(`a\u0000${change.alarm.id}`, change)
         return
+      case 'operation':
+        this.latest.set(`o\u0000${change.operation.id}`, change)
+        return
       default:
         this.latest.set(`${change.kind}\u0000${change.entity}`, change)
     }

@@ -3,7 +3,7 @@ import type { CoreParts } from '../app'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
 import { formatTopic } from '../topics'
-import { entityFilter, HttpError, open, parseQueryTime, topicIdParam } from './params'
+import { entityFilter, HttpError, open, parseQueryTime } from './params'
 import { alarmView, eventView } from './views'
 
 const list = (values: readonly string[]) => ({
@@ -33,7 +33,7 @@ const alarmSchema = open({
 })
 const alarmId = { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }
 
-/** /api/v1: events, alarms (with acknowledge and clear) and the audit trail. */
+/** /api/v1: events and alarms (with acknowledge and clear). */
 export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
   const findAlarm = (id: number): Alarm => {
     const alarm = parts.alarms.byId(id)
@@ -185,32 +185,6 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
           parts.bus.publish(topic, '', { retain: true, qos: 1 })
         }
         return view
-      },
-    )
-
-    app.get<{ Querystring: { entity?: string; action?: string; from?: string; to?: string; limit: number } }>(
-      '/api/v1/audit',
-      {
-        schema: {
-          summary: 'Audit trail of operator actions, newest first',
-          tags: ['audit'],
-          querystring: {
-            type: 'object',
-            properties: { entity: { type: 'string' }, action: { type: 'string' }, ...timeRange, limit },
-            additionalProperties: false,
-          },
-          response: { 200: { type: 'array', items: open() } },
-        },
-      },
-      async (request) => {
-        const q = request.query
-        return parts.audit.query({
-          entity: q.entity === undefined ? undefined : topicIdParam(q.entity),
-          action: q.action,
-          from: parseQueryTime(q.from, 'from'),
-          to: parseQueryTime(q.to, 'to'),
-          limit: q.limit,
-        })
       },
     )
   }

@@ -120,3 +120,97 @@ export interface StatusView {
   entities: number
   pendingRegistrations: string[]
 }
+
+/** `successful` and `failed` end a command (reference §3.1); any other status is in progress. */
+export type OperationStatus = 'init' | 'executing' | 'successful' | 'failed' | (string & {})
+
+/** One state a command went through, as published on its retained topic. */
+export interface OperationStateView {
+  status: string
+  time: number
+  reason: string | null
+  /** The full payload of that state message. */
+  payload: Record<string, unknown>
+}
+
+/** One command instance `te/<entity>/cmd/<operation>/<cmdId>`, whoever requested or runs it. */
+export interface OperationView {
+  id: number
+  entity: string
+  operation: string
+  cmdId: string
+  status: OperationStatus
+  /** True once `successful` or `failed`. */
+  terminal: boolean
+  reason: string | null
+  /** The latest payload (the requester's input plus what the executor added). */
+  payload: Record<string, unknown>
+  /** Who asked from EdgeTwin (`ui`, `api`); null when another MQTT client requested it. */
+  requestedBy: string | null
+  /** `edgetwin` when EdgeTwin's agent runs its workflow, `external` when another connector owns it. */
+  executor: 'edgetwin' | 'external'
+  /** The workflow state machine's version (`@version`: sha256 of its TOML, or `builtin`). */
+  workflowVersion: string | null
+  createdAt: number
+  updatedAt: number
+  finishedAt: number | null
+  /** Whether `POST /api/v1/operations/{id}/cancel` can stop it now. */
+  cancellable: boolean
+  /** The parent command's id for sub-operations (`sub:<op>:<cmdId>`). */
+  parent: number | null
+}
+
+export interface OperationDetail extends OperationView {
+  states: OperationStateView[]
+  /** The workflow log of this command (EdgeTwin-executed commands only), newest lines last. */
+  log: string | null
+}
+
+export interface OperationRequest {
+  operation: string
+  /** Fields of the `init` message besides `status`. */
+  payload?: Record<string, unknown>
+}
+
+export interface SoftwareModuleView {
+  type: string
+  name: string
+  version: string | null
+}
+
+/** The software an entity reported last (`software_list` / `software_update`), and the types it accepts. */
+export interface SoftwareView {
+  types: string[]
+  modules: SoftwareModuleView[]
+  updatedAt: number | null
+}
+
+export interface ConfigVersionView {
+  id: number
+  entity: string
+  type: string
+  /** 1, 2, … per entity and type. */
+  version: number
+  sha256: string
+  size: number
+  /** `snapshot` (read from the device), `update` (sent to it), `restore` (an older version sent again). */
+  source: 'snapshot' | 'update' | 'restore'
+  operationId: number | null
+  actor: string | null
+  time: number
+  /** Where the device keeps the file, when it said. */
+  path: string | null
+}
+
+export interface ConfigVersionDetail extends ConfigVersionView {
+  /** The file's content as UTF-8 text. */
+  content: string
+}
+
+/** A configuration type an entity declares (capability `config_snapshot`/`config_update` types). */
+export interface ConfigTypeView {
+  type: string
+  canSnapshot: boolean
+  canUpdate: boolean
+  latest: ConfigVersionView | null
+}

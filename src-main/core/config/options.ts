@@ -30,6 +30,17 @@ export interface CoreOptions {
   logger?: Logger
   /** The built UI (index.html and assets) served at `/`. */
   uiDir?: string
+  /**
+   * Run the main device's operations (EdgeTwin as its agent). Default: on with the embedded broker,
+   * off with `brokerUrl`, where the device usually has its own agent.
+   */
+  agent?: boolean
+  /** Where the device's boot id is read, to tell a real restart from a restart of EdgeTwin alone. */
+  bootIdFile: string
+  /** How long a restarted device may take to go down before the restart fails, in ms. */
+  restartTimeoutMs: number
+  /** Probability (0..1) that a simulated device fails an operation. */
+  simFaults: number
 }
 
 export const defaultRetention: Retention = {
@@ -49,4 +60,7 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   autoRegister: true,
   retention: defaultRetention,
   logLevel: 'info',
+  bootIdFile: '/proc/sys/kernel/random/boot_id',
+  restartTimeoutMs: 5 * 60_000,
+  simFaults: 0,
 }

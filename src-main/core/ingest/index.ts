@@ -41,6 +41,8 @@ export interface IngestDeps {
   notify: (change: Change) => void
   /** Answers `cmd/health/check` for the core's own service. */
   onHealthCheck: (entity: string) => void
+  /** Every other command message (reference §3.1); returns a rejection reason. */
+  onCommand: (entity: string, operation: string, cmdId: string, payload: Buffer) => string | undefined
 }
 
 /** Channels whose data makes an unknown default-scheme entity auto-register (reference §1.6). */
@@ -251,8 +253,12 @@ export class Ingest {
         return undefined
       }
       case 'command':
-        if (channel.operation === 'health' && channel.cmdId === 'check') this.deps.onHealthCheck(entity)
-        return undefined
+        // Reference §9: `cmd/health/check` is the one non-retained command, with a fixed id.
+        if (channel.operation === 'health' && channel.cmdId === 'check') {
+          this.deps.onHealthCheck(entity)
+          return undefined
+        }
+        return this.deps.onCommand(entity, channel.operation, channel.cmdId, payload)
       case 'signal':
       case 'status':
         return undefined

@@ -153,6 +153,72 @@ const migrations: string[] = [
     user_agent TEXT
   ) WITHOUT ROWID;
   `,
+  /* 3 */ `
+  -- Every command seen on te/+/+/+/+/cmd/+/+, whoever requested or runs it. A topic holds one
+  -- command until its requester clears it; the row stays as history.
+  CREATE TABLE operations (
+    id INTEGER PRIMARY KEY,
+    entity TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    cmd_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    payload TEXT NOT NULL,
+    requested_by TEXT,
+    executor TEXT NOT NULL CHECK (executor IN ('edgetwin', 'external')),
+    workflow_version TEXT,
+    parent_id INTEGER,
+    -- the agent's own notes for resuming (boot id before a restart, a running script's process group)
+    agent_state TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL,
+    cleared INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX operations_topic ON operations(entity, operation, cmd_id) WHERE cleared = 0;
+  CREATE INDEX operations_entity ON operations(entity, id);
+
+  CREATE TABLE operation_states (
+    operation_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    time REAL NOT NULL,
+    reason TEXT,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (operation_id, seq)
+  ) WITHOUT ROWID;
+
+  -- The workflow definitions commands ran with, so a command resumes with its own version after the
+  -- file changed (thin-edge.io #3305).
+  CREATE TABLE workflow_versions (
+    version TEXT PRIMARY KEY,
+    operation TEXT NOT NULL,
+    source TEXT NOT NULL,
+    definition TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE config_versions (
+    id INTEGER PRIMARY KEY,
+    entity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('snapshot', 'update', 'restore')),
+    operation_id INTEGER,
+    actor TEXT,
+    time REAL NOT NULL,
+    path TEXT,
+    UNIQUE (entity, type, version)
+  );
+
+  -- The software list an entity reported last.
+  CREATE TABLE software (
+    entity TEXT PRIMARY KEY,
+    list TEXT NOT NULL,
+    updated_at REAL NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -13,6 +13,19 @@ export class Where {
     return this
   }
 
+  /** `column IN (?, …)` for a list of values; undefined leaves the filter out, an empty list matches nothing. */
+  oneOf(column: string, values: readonly unknown[] | undefined): this {
+    if (values === undefined) return this
+    return this.raw(values.length ? `${column} IN (${values.map(() => '?').join(',')})` : '0', values)
+  }
+
+  /** A clause with its own placeholders. */
+  raw(clause: string, args: readonly unknown[] = []): this {
+    this.clauses.push(clause)
+    this.args.push(...args)
+    return this
+  }
+
   /** A list of integer ids as an IN clause (inlined: they are numbers, and lists can be long). */
   in(column: string, ids: number[] | undefined): this {
     if (ids) this.clauses.push(`${column} IN (${ids.map(Number).join(',') || 'NULL'})`)

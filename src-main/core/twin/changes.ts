@@ -1,3 +1,4 @@
+import type { OperationView } from '../api/types'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { EntityChange } from './entity-store'
 
@@ -14,6 +15,7 @@ export type Change =
     }
   | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
   | { kind: 'alarm'; entity: string; alarm: Alarm }
+  | { kind: 'operation'; entity: string; operation: OperationView }
 
 export type ChangeListener = (changes: Change[]) => void
 

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import { parse } from 'smol-toml'
+import type { Operation } from '../operation-store'
+import { SoftwareManager } from '../software'
+import type { BuiltinOperation } from './builtin'
+import { configurationOperations } from './configuration'
+import { deviceProfileOperation } from './device-profile'
+import { logUploadOperation } from './log-upload'
+import { readBootId, restartOperation } from './restart'
+import { softwareOperations } from './software'
+
+export interface BuiltinOptions {
+  dataDir: string
+  bootIdFile: string
+  restartTimeoutMs: number
+  publishTwin: (entity: string, key: string, value: unknown) => Promise<void>
+  /** Where a command's file goes when its requester named no `tedgeUrl`. */
+  fileUrl: (operation: Operation) => string
+  /** Environment of sm-plugins (they find the data dir in it). */
+  env: () => NodeJS.ProcessEnv
+  logger: Logger
+}
+
+/** thin-edge.io's default `[system] reboot` is `init 6`; EdgeTwin asks for the plainer `reboot`. */
+const DEFAULT_REBOOT = ['reboot']
+
+/** The operations EdgeTwin's agent implements for the main device. */
+export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
+  return [
+    restartOperation({
+      rebootCommand: () => rebootCommand(options.dataDir, options.logger),
+      bootId: () => readBootId(options.bootIdFile),
+      timeoutMs: options.restartTimeoutMs,
+    }),
+    deviceProfileOperation({ publishTwin: options.publishTwin }),
+    ...softwareOperations({
+      manager: new SoftwareManager({
+        pluginDir: path.join(options.dataDir, 'sm-plugins'),
+        env: options.env(),
+      }),
+      downloadsDir: path.join(options.dataDir, 'downloads'),
+    }),
+    ...configurationOperations({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
+    logUploadOperation({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
+  ]
+}
+
+/** `[system] reboot = ["…"]` from `<data-dir>/system.toml`, as thin-edge.io's system.toml has it. */
+function rebootCommand(dataDir: string, logger: Logger): string[] {
+  const file = path.join(dataDir, 'system.toml')
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return DEFAULT_REBOOT
+  }
+  try {
+    const reboot = (parse(text) as { system?: { reboot?: unknown } }).system?.reboot
+    if (Array.isArray(reboot) && reboot.length > 0 && reboot.every((a) => typeof a === 'string'))
+      return reboot
+    logger.warn({ file }, 'system.reboot must be a non-empty list of strings; using the default')
+  } catch (err) {
+    logger.warn({ err, file }, 'system.toml is not valid TOML; using the default reboot command')
+  }
+  return DEFAULT_REBOOT
+}

@@ -1,0 +1,60 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parseUpdateList, type SoftwareManager } from '../software'
+import { type BuiltinOperation, OperationFailure, standardWorkflow } from './builtin'
+
+/**
+ * `software_list` and `software_update` through the sm-plugins in `<data-dir>/sm-plugins`
+ * (reference §4). The capability lists the plugins' types; without a plugin there is none.
+ */
+export function softwareOperations(options: {
+  manager: SoftwareManager
+  downloadsDir: string
+}): BuiltinOperation[] {
+  const { manager } = options
+  const types = async () => {
+    const found = (await manager.load()).types()
+    return found.length ? { types: found } : undefined
+  }
+  return [
+    {
+      name: 'software_list',
+      workflow: standardWorkflow('software_list'),
+      capability: types,
+      async run({ signal, log }) {
+        const result = await manager.list({ signal, log })
+        if (result.status === 'failed') throw new OperationFailure(result.reason ?? 'software list failed')
+        return { currentSoftwareList: result.currentSoftwareList }
+      },
+    },
+    {
+      name: 'software_update',
+      workflow: standardWorkflow('software_update'),
+      capability: types,
+      async run({ operation, signal, log }) {
+        let updateList: ReturnType<typeof parseUpdateList>
+        try {
+          updateList = parseUpdateList(operation.payload.updateList)
+        } catch (err) {
+          throw new OperationFailure(`Invalid updateList: ${(err as Error).message}`)
+        }
+        const result = await manager.update(updateList, {
+          signal,
+          log,
+          download: async (url, module, downloadSignal) => {
+            const dir = path.join(options.downloadsDir, `software-${operation.id}`)
+            await mkdir(dir, { recursive: true })
+            const response = await fetch(url, { signal: downloadSignal })
+            if (!response.ok) throw new Error(`download of ${url} answered HTTP ${response.status}`)
+            const file = path.join(dir, module.name.replace(/[^A-Za-z0-9._-]/g, '_'))
+            await writeFile(file, Buffer.from(await response.arrayBuffer()))
+            return { path: file, cleanup: () => rm(dir, { recursive: true, force: true }) }
+          },
+        })
+        if (result.status === 'failed')
+          throw new OperationFailure(result.reason, { failures: result.failures })
+        return {}
+      },
+    },
+  ]
+}

@@ -1,0 +1,145 @@
+import { type FSWatcher, readdirSync, readFileSync, watch } from 'node:fs'
+import path from 'node:path'
+import type { Database } from 'better-sqlite3'
+import type { Logger } from 'pino'
+import { parseWorkflow } from './definition'
+import type { WorkflowDefinition } from './model'
+
+/** Edits arrive as several file events; one reload after they settle. */
+const RELOAD_DELAY_MS = 100
+
+interface Loaded {
+  definition: WorkflowDefinition
+  text: string
+}
+
+/**
+ * The workflows the agent runs: the built-in ones, overridden by `<data-dir>/operations/*.toml`
+ * (reference §3.4: hot-reloaded, a capability per workflow). Every version a command started with
+ * is kept, so a command resumes with the definition it began with even after its file changed.
+ */
+export class WorkflowRegistry {
+  private current = new Map<string, Loaded>()
+  private readonly versions = new Map<string, Loaded>()
+  private watcher: FSWatcher | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly deps: {
+      dir: string
+      db: Database
+      /** Built-in workflow TOML per operation. */
+      builtins: Map<string, string>
+      logger: Logger
+      /** The set of operations changed (a file was added, removed or edited). */
+      onChange: () => void
+    },
+  ) {}
+
+  start(): void {
+    this.reload()
+    try {
+      this.watcher = watch(this.deps.dir, () => {
+        clearTimeout(this.timer)
+        this.timer = setTimeout(() => this.reloadAndNotify(), RELOAD_DELAY_MS)
+      })
+      this.watcher.on('error', (err) =>
+        this.deps.logger.warn({ err }, 'watching workflow definitions failed'),
+      )
+    } catch (err) {
+      this.deps.logger.warn({ err, dir: this.deps.dir }, 'workflow definitions are not watched')
+    }
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.watcher?.close()
+    this.watcher = undefined
+  }
+
+  operations(): string[] {
+    return [...this.current.keys()]
+  }
+
+  get(operation: string): WorkflowDefinition | undefined {
+    return this.current.get(operation)?.definition
+  }
+
+  /** The definition of a version a command runs with; recorded in the store when first used. */
+  version(operation: string, version: string): WorkflowDefinition | undefined {
+    const known = this.versions.get(`${operation}@${version}`)
+    if (known) return known.definition
+    const row = this.deps.db
+      .prepare('SELECT source, definition FROM workflow_versions WHERE version = ?')
+      .get(version) as { source: string; definition: string } | undefined
+    if (!row) return undefined
+    const loaded = { definition: this.parse(row.definition, row.source), text: row.definition }
+    this.versions.set(`${operation}@${version}`, loaded)
+    return loaded.definition
+  }
+
+  /** Keeps the definition a command starts with. */
+  remember(definition: WorkflowDefinition): void {
+    const loaded = this.versions.get(`${definition.operation}@${definition.version}`)
+    if (!loaded || definition.source === 'builtin') return
+    this.deps.db
+      .prepare(
+        'INSERT OR IGNORE INTO workflow_versions (version, operation, source, definition) VALUES (?, ?, ?, ?)',
+      )
+      .run(definition.version, definition.operation, definition.source, loaded.text)
+  }
+
+  reloadAndNotify(): void {
+    const before = this.signature()
+    this.reload()
+    if (this.signature() !== before) this.deps.onChange()
+  }
+
+  private reload(): void {
+    const next = new Map<string, Loaded>()
+    for (const [operation, text] of this.deps.builtins) {
+      next.set(operation, this.load(text, 'builtin'))
+    }
+    let files: string[] = []
+    try {
+      files = readdirSync(this.deps.dir)
+        .filter((f) => f.endsWith('.toml'))
+        .sort()
+    } catch (err) {
+      this.deps.logger.warn({ err, dir: this.deps.dir }, 'cannot read workflow definitions')
+    }
+    for (const file of files) {
+      const source = path.join(this.deps.dir, file)
+      let text: string
+      try {
+        text = readFileSync(source, 'utf8')
+      } catch (err) {
+        this.deps.logger.warn({ err, source }, 'cannot read workflow definition')
+        continue
+      }
+      const loaded = this.load(text, source)
+      const { definition } = loaded
+      if (definition.invalid)
+        this.deps.logger.warn({ source, reason: definition.invalid }, 'invalid workflow')
+      // thin-edge.io: a user workflow for a built-in operation replaces the built-in one.
+      next.set(definition.operation, loaded)
+    }
+    this.current = next
+  }
+
+  private load(text: string, source: string): Loaded {
+    const loaded = { definition: this.parse(text, source), text }
+    this.versions.set(`${loaded.definition.operation}@${loaded.definition.version}`, loaded)
+    return loaded
+  }
+
+  private parse(text: string, source: string): WorkflowDefinition {
+    const definition = parseWorkflow(text, source)
+    // thin-edge.io marks the commands of its own workflows with `"@version": "builtin"`.
+    return source === 'builtin' ? { ...definition, version: 'builtin' } : definition
+  }
+
+  private signature(): string {
+    return [...this.current.entries()].map(([op, l]) => `${op}=${l.definition.version}`).join(',')
+  }
+}

@@ -1,0 +1,306 @@
+import { readFile } from 'node:fs/promises'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { AgentError, type Operation } from '../agent'
+import type { CoreParts } from '../app'
+import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
+import type { ConfigTypeView, OperationDetail, OperationRequest, SoftwareView } from './types'
+
+const entityId = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'Topic id, URL-encoded as one segment' } },
+} as const
+const numericId = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } } as const
+const operationSchema = open({
+  id: { type: 'integer' },
+  entity: { type: 'string' },
+  operation: { type: 'string' },
+  cmdId: { type: 'string' },
+  status: { type: 'string' },
+  terminal: { type: 'boolean' },
+  reason: { type: ['string', 'null'] },
+  executor: { type: 'string', enum: ['edgetwin', 'external'] },
+  cancellable: { type: 'boolean' },
+})
+const versionSchema = open({
+  id: { type: 'integer' },
+  entity: { type: 'string' },
+  type: { type: 'string' },
+  version: { type: 'integer' },
+  sha256: { type: 'string' },
+  source: { type: 'string', enum: ['snapshot', 'update', 'restore'] },
+})
+/** Configuration files are text and small; thin-edge.io's own JSON limit is 1 MiB. */
+const CONFIG_CONTENT_LIMIT = 512 * 1024
+
+const actorOf = (request: FastifyRequest) => request.actor ?? 'api'
+
+/** The agent's errors carry their HTTP status. */
+function agentCall<T>(call: () => T): T {
+  try {
+    return call()
+  } catch (error) {
+    if (error instanceof AgentError) throw new HttpError(error.statusCode, error.message)
+    throw error
+  }
+}
+
+/** /api/v1: operations (request, follow, cancel, history), software and configuration versions. */
+export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
+  const { agent, operations } = parts
+  const find = (id: number): Operation => {
+    const operation = operations.byId(id)
+    if (!operation) throw new HttpError(404, `operation ${id} not found`)
+    return operation
+  }
+  const configTypes = (entity: string, capability: string): string[] => {
+    const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)?.types
+    return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : []
+  }
+
+  return async (app) => {
+    app.get<{
+      Querystring: {
+        entity?: string
+        subtree?: boolean
+        operation?: string
+        status?: string
+        from?: string
+        to?: string
+        limit: number
+      }
+    }>(
+      '/api/v1/operations',
+      {
+        schema: {
+          summary: 'Operations (commands) of every entity, newest first',
+          tags: ['operations'],
+          querystring: {
+            type: 'object',
+            properties: {
+              entity: { type: 'string' },
+              subtree: { type: 'boolean', default: false },
+              operation: { type: 'string' },
+              status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
+              from: { type: 'string' },
+              to: { type: 'string' },
+              limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
+            },
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'array', items: operationSchema } },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        let entities: string[] | undefined
+        if (q.entity !== undefined) {
+          const entity = requireEntity(parts, q.entity)
+          entities = q.subtree ? parts.entities.subtree(entity.topicId).map((e) => e.topicId) : [entity.topicId]
+        }
+        return operations
+          .query({
+            entities,
+            operation: q.operation,
+            statuses: q.status?.split(',').filter(Boolean),
+            from: parseQueryTime(q.from, 'from'),
+            to: parseQueryTime(q.to, 'to'),
+            limit: q.limit,
+          })
+          .map((o) => agent.view(o))
+      },
+    )
+
+    app.get<{ Params: { id: number } }>(
+      '/api/v1/operations/:id',
+      {
+        schema: {
+          summary: 'One operation with its states and workflow log',
+          tags: ['operations'],
+          params: numericId,
+          response: { 200: operationSchema },
+        },
+      },
+      async (request): Promise<OperationDetail> => {
+        const operation = find(request.params.id)
+        return { ...agent.view(operation), states: operations.states(operation.id), log: agent.log(operation) }
+      },
+    )
+
+    app.get<{ Params: { id: number } }>(
+      '/api/v1/operations/:id/file',
+      {
+        schema: {
+          summary: 'The file an operation produced (an uploaded log, a configuration snapshot)',
+          tags: ['operations'],
+          params: numericId,
+        },
+      },
+      async (request, reply) => {
+        const operation = find(request.params.id)
+        const file = agent.localFile(operation.payload.tedgeUrl)
+        const content = file && (await readFile(file).catch(() => undefined))
+        if (!content) throw new HttpError(404, `operation ${operation.id} has no file here`)
+        return reply.type('text/plain; charset=utf-8').send(content)
+      },
+    )
+
+    app.post<{ Params: { id: string }; Body: OperationRequest }>(
+      '/api/v1/entities/:id/operations',
+      {
+        schema: {
+          summary: 'Request an operation: publishes its `init` command (recorded in the audit trail)',
+          tags: ['operations'],
+          params: entityId,
+          body: {
+            type: 'object',
+            required: ['operation'],
+            properties: { operation: { type: 'string', minLength: 1 }, payload: open() },
+            additionalProperties: false,
+          },
+          response: { 201: operationSchema },
+        },
+      },
+      async (request, reply) => {
+        const entity = topicIdParam(request.params.id)
+        const { operation, payload = {} } = request.body
+        if (operation === 'config_update') {
+          throw new HttpError(400, 'send configurations with POST /api/v1/entities/{id}/configs/{type}')
+        }
+        const created = agentCall(() => agent.request(entity, operation, payload, actorOf(request)))
+        return reply.status(201).send(agent.view(created))
+      },
+    )
+
+    app.post<{ Params: { id: number } }>(
+      '/api/v1/operations/:id/cancel',
+      {
+        schema: {
+          summary: 'Cancel a running operation where its workflow allows (recorded in the audit trail)',
+          tags: ['operations'],
+          params: numericId,
+          response: { 200: operationSchema },
+        },
+      },
+      async (request) => {
+        const operation = find(request.params.id)
+        return agent.view(agentCall(() => agent.cancel(operation, actorOf(request))))
+      },
+    )
+
+    app.get<{ Params: { id: string } }>(
+      '/api/v1/entities/:id/software',
+      { schema: { summary: 'Software installed, as last reported', tags: ['software'], params: entityId } },
+      async (request): Promise<SoftwareView> => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        const inventory = parts.software.get(entity)
+        return {
+          types: configTypes(entity, 'software_update'),
+          modules: inventory?.modules ?? [],
+          updatedAt: inventory?.updatedAt ?? null,
+        }
+      },
+    )
+
+    app.get<{ Params: { id: string } }>(
+      '/api/v1/entities/:id/configs',
+      {
+        schema: { summary: 'Configuration types with their latest version', tags: ['configuration'], params: entityId },
+      },
+      async (request): Promise<ConfigTypeView[]> => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        const snapshot = configTypes(entity, 'config_snapshot')
+        const update = configTypes(entity, 'config_update')
+        const latest = new Map(parts.configs.latestPerType(entity).map((v) => [v.type, v]))
+        const types = [...new Set([...snapshot, ...update, ...latest.keys()])].sort()
+        return types.map((type) => ({
+          type,
+          canSnapshot: snapshot.includes(type),
+          canUpdate: update.includes(type),
+          latest: latest.get(type) ?? null,
+        }))
+      },
+    )
+
+    app.get<{ Params: { id: string; type: string } }>(
+      '/api/v1/entities/:id/configs/:type/versions',
+      {
+        schema: {
+          summary: 'Versions of one configuration file, newest first',
+          tags: ['configuration'],
+          params: { ...entityId, properties: { ...entityId.properties, type: { type: 'string' } } },
+          response: { 200: { type: 'array', items: versionSchema } },
+        },
+      },
+      async (request) => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        return parts.configs.list(entity, request.params.type)
+      },
+    )
+
+    app.get<{ Params: { id: number } }>(
+      '/api/v1/config-versions/:id',
+      {
+        schema: { summary: 'One configuration version with its content', tags: ['configuration'], params: numericId },
+      },
+      async (request) => {
+        const version = parts.configs.get(request.params.id)
+        const content = version && parts.configs.content(version.id)
+        if (!version || !content) throw new HttpError(404, `configuration version ${request.params.id} not found`)
+        return { ...version, content: content.toString('utf8') }
+      },
+    )
+
+    app.post<{ Params: { id: string; type: string }; Body: { content: string } }>(
+      '/api/v1/entities/:id/configs/:type',
+      {
+        schema: {
+          summary: 'Send a new configuration (a config_update, recorded in the audit trail)',
+          tags: ['configuration'],
+          params: { ...entityId, properties: { ...entityId.properties, type: { type: 'string' } } },
+          body: {
+            type: 'object',
+            required: ['content'],
+            properties: { content: { type: 'string', maxLength: CONFIG_CONTENT_LIMIT } },
+            additionalProperties: false,
+          },
+          response: { 201: operationSchema },
+        },
+      },
+      async (request, reply) => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        const { type } = request.params
+        if (!configTypes(entity, 'config_update').includes(type)) {
+          throw new HttpError(409, `${entity} does not accept configuration type "${type}"`)
+        }
+        const content = Buffer.from(request.body.content, 'utf8')
+        const created = agentCall(() => agent.requestConfigUpdate(entity, type, content, actorOf(request)))
+        return reply.status(201).send(agent.view(created))
+      },
+    )
+
+    app.post<{ Params: { id: number } }>(
+      '/api/v1/config-versions/:id/restore',
+      {
+        schema: {
+          summary: 'Send an earlier configuration version again (a config_update, audited)',
+          tags: ['configuration'],
+          params: numericId,
+          response: { 201: operationSchema },
+        },
+      },
+      async (request, reply) => {
+        const version = parts.configs.get(request.params.id)
+        const content = version && parts.configs.content(version.id)
+        if (!version || !content) throw new HttpError(404, `configuration version ${request.params.id} not found`)
+        if (!configTypes(version.entity, 'config_update').includes(version.type)) {
+          throw new HttpError(409, `${version.entity} does not accept configuration type "${version.type}"`)
+        }
+        const created = agentCall(() =>
+          agent.requestConfigUpdate(version.entity, version.type, content, actorOf(request), version),
+        )
+        return reply.status(201).send(agent.view(created))
+      },
+    )
+  }
+}
