@@ -134,7 +134,7 @@ describe('the UI against edgetwin serve', () => {
       )
     expect(await names()).toEqual(['Filling Line 3', 'Filler PLC', 'Fill Valve Bank'])
     await filter.fill('service')
-    await count.filter({ hasText: /^5 of \d+ match$/ }).waitFor()
+    await count.filter({ hasText: /^10 of \d+ match$/ }).waitFor()
     await filter.fill('')
     await treeItem(page, 'Capper').waitFor()
     await context.close()

@@ -19,6 +19,12 @@ export interface SimulatorOptions {
   topicRoot?: string
   /** Wall-clock milliseconds per physics step; each step is one simulated second. Default 1000. */
   tickMs?: number
+  /**
+   * Probability (0..1) that an operation on a child device fails with a realistic fault at a realistic
+   * step (drawn from the seeded sequence, so a run is reproducible). Default 0: only natural failures
+   * (invalid configuration, unknown package, …).
+   */
+  faultRate?: number
   logger?: SimLogger
 }
 
@@ -38,13 +44,13 @@ class MqttSimulator implements Simulator {
 
   async start(): Promise<void> {
     if (this.line) throw new Error('simulator already started')
-    const { url, devices = 0, rate = 1, topicRoot: root = 'te', tickMs = 1000 } = this.options
+    const { url, devices = 0, rate = 1, topicRoot: root = 'te', tickMs = 1000, faultRate = 0 } = this.options
     const logger = this.options.logger ?? silentLogger
     const seed = (this.options.seed ?? randomSeed()) >>> 0
     const clientPrefix = `edgetwin-sim-${randomUUID().slice(0, 8)}`
     const common = { url, root, seed, clientPrefix, logger, stats: this.stats }
 
-    const line = new LineConnector({ ...common, tickMs })
+    const line = new LineConnector({ ...common, tickMs, faultRate })
     const load = devices > 0 ? new LoadGenerator({ ...common, devices, rate }) : undefined
     this.line = line
     this.load = load
@@ -60,7 +66,7 @@ class MqttSimulator implements Simulator {
       }
     })()
     await this.starting
-    logger.info({ url, seed, devices, rate, tickMs }, 'simulated filling line started')
+    logger.info({ url, seed, devices, rate, tickMs, faultRate }, 'simulated filling line started')
   }
 
   async stop(): Promise<void> {
@@ -75,7 +81,7 @@ class MqttSimulator implements Simulator {
 }
 
 function validate(options: SimulatorOptions): void {
-  const { devices = 0, rate = 1, tickMs = 1000, seed } = options
+  const { devices = 0, rate = 1, tickMs = 1000, faultRate = 0, seed } = options
   if (!/^(mqtts?|tcp|ssl|wss?):\/\//.test(options.url)) {
     throw new Error(`simulator: invalid broker URL "${options.url}"`)
   }
@@ -85,6 +91,7 @@ function validate(options: SimulatorOptions): void {
   if (!(rate > 0) || !Number.isFinite(rate)) throw new Error('simulator: rate must be a positive number')
   if (!(tickMs >= 1) || !Number.isFinite(tickMs)) throw new Error('simulator: tickMs must be ≥ 1')
   if (seed !== undefined && !Number.isFinite(seed)) throw new Error('simulator: seed must be a number')
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('simulator: faultRate must be between 0 and 1')
 }
 
 /** The built-in simulated filling line (and optional load devices), a thin-edge.io MQTT client only. */

@@ -1,6 +1,7 @@
 import { BatchRunner } from './batches'
 import { LineAlarms } from './line-alarms'
 import { type AlarmOut, type EventOut, type MeasurementOut, round, type TickOutput } from './line-output'
+import { DEFAULT_LINE_SETTINGS, type LineSettings } from './line-settings'
 import { createPrng, type Prng } from './prng'
 import {
   CAPPER,
@@ -17,8 +18,6 @@ import {
 /** Simulated seconds per tick: the model is independent of wall-clock speed (`tickMs` only sets the pace). */
 export const TICK_SECONDS = 1
 
-const NOMINAL_BOTTLES_PER_S = 2
-const BOTTLE_LITERS = 0.5
 const TANK_LITERS = 300
 const INLET_LITERS_PER_S = 1.8
 /** Inlet valve hysteresis band, % of tank. */
@@ -39,7 +38,7 @@ const BASE_REJECT_PROBABILITY = 0.008
 /** The reject rate is an exponential average over roughly this many bottles. */
 const REJECT_WINDOW_BOTTLES = 200
 
-type StopReason = 'door' | 'changeover' | 'starved' | 'thermal_trip' | 'maintenance'
+type StopReason = 'door' | 'changeover' | 'starved' | 'thermal_trip' | 'maintenance' | 'restart'
 
 const STOP_TEXT: Record<StopReason, string> = {
   door: 'guard door open',
@@ -47,6 +46,7 @@ const STOP_TEXT: Record<StopReason, string> = {
   starved: 'buffer tank empty',
   thermal_trip: 'conveyor drive thermal trip',
   maintenance: 'conveyor drive maintenance',
+  restart: 'equipment restarting',
 }
 
 /**
@@ -94,6 +94,8 @@ export class LineModel {
   private runningTicks = 0
 
   private readonly alarms = new LineAlarms(VIBRATION_BASE)
+  private readonly settings: LineSettings = { ...DEFAULT_LINE_SETTINGS }
+  private held = false
 
   constructor(seed: number) {
     this.rng = createPrng(seed)
@@ -104,6 +106,16 @@ export class LineModel {
     this.valveBias = VALVE_NAMES.map(() => this.rng.between(-0.03, 0.03))
   }
 
+  /** Applies changed settings from the next step on (a configuration update on a device). */
+  configure(settings: Partial<LineSettings>): void {
+    Object.assign(this.settings, settings)
+  }
+
+  /** A device the line cannot run without is restarting: the line stops until it is back. */
+  hold(held: boolean): void {
+    this.held = held
+  }
+
   step(): TickOutput {
     const rng = this.rng
     const events: EventOut[] = []
@@ -112,6 +124,9 @@ export class LineModel {
     const stopsBefore = new Set(this.stopped)
 
     if (this.tick === 0) this.batches.start(events)
+    // Applied within the step, so the stop and the restart are reported like any other.
+    if (this.held) this.stopped.add('restart')
+    else this.stopped.delete('restart')
     this.disturb(events, wasRunning)
 
     const running = this.stopped.size === 0
@@ -119,8 +134,10 @@ export class LineModel {
     // Ramps: about 10 s to full speed, 4 s to stop.
     this.speed += Math.max(-0.25, Math.min(0.1, (running ? 1 : 0) - this.speed))
 
+    const bottlesPerS = this.settings.nominalSpeedBpm / 60
+    const bottleLiters = this.settings.fillVolumeMl / 1000
     // Bottles: whole bottles only, the fraction carries to the next tick.
-    this.bottleFraction += NOMINAL_BOTTLES_PER_S * this.speed * TICK_SECONDS
+    this.bottleFraction += bottlesPerS * this.speed * TICK_SECONDS
     const bottles = Math.min(Math.floor(this.bottleFraction), this.batches.remaining)
     this.bottleFraction -= bottles
     if (!running && this.speed === 0) this.bottleFraction = 0
@@ -130,7 +147,7 @@ export class LineModel {
       if (reject) rejects++
       this.rejectRate += ((reject ? 1 : 0) - this.rejectRate) / REJECT_WINDOW_BOTTLES
     }
-    if (bottles > 0) this.capTorque = 2.2 + rng.gauss(0.06)
+    if (bottles > 0) this.capTorque = this.settings.capTorqueNm + rng.gauss(0.06)
     this.filled += bottles
     this.capped += bottles
     this.inspected += bottles
@@ -141,7 +158,7 @@ export class LineModel {
     if (this.tankLevel < INLET_OPEN_BELOW) this.inletOpen = true
     else if (this.tankLevel > INLET_CLOSE_ABOVE) this.inletOpen = false
     const inflow = this.inletOpen && this.supplyOk ? INLET_LITERS_PER_S : 0
-    const outflow = bottles * BOTTLE_LITERS
+    const outflow = bottles * bottleLiters
     this.tankLevel = Math.max(0, Math.min(100, this.tankLevel + ((inflow - outflow) / TANK_LITERS) * 100))
     // Fresh chilled product cools the tank; standing product warms slowly towards the hall.
     this.productTemp += ((inflow > 0 ? 4.5 : 14) - this.productTemp) / 1200 + rng.gauss(0.01)
@@ -180,7 +197,7 @@ export class LineModel {
     )
 
     const valves: Record<string, number> = {}
-    const perValve = ((NOMINAL_BOTTLES_PER_S * BOTTLE_LITERS * 60) / VALVE_NAMES.length) * this.speed
+    const perValve = ((bottlesPerS * bottleLiters * 60) / VALVE_NAMES.length) * this.speed
     VALVE_NAMES.forEach((name, i) => {
       const flow = moving ? perValve * (1 + (this.valveBias[i] ?? 0)) + rng.gauss(0.15) : 0
       valves[name] = round(Math.max(0, flow), 2)
@@ -232,7 +249,7 @@ export class LineModel {
         timestamped: false,
         values: {
           fill_pressure: round(fillPressure, 3),
-          speed: round(NOMINAL_BOTTLES_PER_S * 60 * this.speed, 1),
+          speed: round(this.settings.nominalSpeedBpm * this.speed, 1),
           bottles_filled: this.filled,
         },
       },

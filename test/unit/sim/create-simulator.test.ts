@@ -8,6 +8,11 @@ describe('createSimulator', () => {
     expect(() => createSimulator({ url: 'mqtt://localhost:1883', devices: 2.5 })).toThrow(/devices/)
     expect(() => createSimulator({ url: 'mqtt://localhost:1883', rate: 0 })).toThrow(/rate/)
     expect(() => createSimulator({ url: 'mqtt://localhost:1883', tickMs: 0 })).toThrow(/tickMs/)
+    expect(() => createSimulator({ url: 'mqtt://localhost:1883', faultRate: 1.5 })).toThrow(/faultRate/)
+    expect(() => createSimulator({ url: 'mqtt://localhost:1883', faultRate: -0.1 })).toThrow(/faultRate/)
+    expect(() => createSimulator({ url: 'mqtt://localhost:1883', faultRate: Number.NaN })).toThrow(
+      /faultRate/,
+    )
   })
 
   it('only stores its options until started', () => {

@@ -139,4 +139,26 @@ describe('LineModel', () => {
       expect(done.filled).toBe(start.target)
     }
   })
+
+  it('runs at the configured speed and fill volume, and holds while a device restarts', () => {
+    const model = new LineModel(1)
+    model.configure({ nominalSpeedBpm: 150, fillVolumeMl: 750, capTorqueNm: 3.1 })
+    const outs = Array.from({ length: 60 }, () => model.step())
+    const last = outs.at(-1) as TickOutput
+    expect(value(last, 'device/filler//', 'filling', 'speed')).toBeGreaterThan(140)
+    expect(value(last, 'device/capper//', 'capper', 'torque')).toBeCloseTo(3.1, 0)
+    // Six valves share 150 bottles/min × 0.75 L.
+    const valves = last.measurements.find((m) => m.type === 'valves')?.values.valves
+    const total = Object.values(valves ?? {}).reduce((sum, v) => sum + v, 0)
+    expect(total).toBeGreaterThan(150 * 0.75 * 0.9)
+
+    model.hold(true)
+    const held = Array.from({ length: 10 }, () => model.step())
+    expect(held.flatMap((o) => o.events)).toContainEqual(
+      expect.objectContaining({ type: 'stopped', fragments: { reason: 'restart' } }),
+    )
+    expect(value(held.at(-1) as TickOutput, 'device/filler//', 'filling', 'speed')).toBe(0)
+    model.hold(false)
+    expect(model.step().events).toContainEqual(expect.objectContaining({ type: 'started' }))
+  })
 })
