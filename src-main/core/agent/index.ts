@@ -14,6 +14,7 @@ import type { BuiltinOperation } from './builtin/builtin'
 import type { ConfigVersionStore } from './config-versions'
 import { isTerminal, type Operation, type OperationStore } from './operation-store'
 import type { SoftwareInventory } from './software-inventory'
+import { watchFolders } from './watch'
 import { WorkflowEngine } from './workflow/engine'
 import { WorkflowRegistry } from './workflow/registry'
 
@@ -72,6 +73,7 @@ export class Agent {
   /** Capability publishing, one round at a time (built-ins read plugin folders to answer). */
   private capabilities: Promise<void> = Promise.resolve()
   private started = false
+  private unwatch: () => void = () => {}
 
   constructor(private readonly deps: AgentDeps) {
     this.builtins = new Map(deps.builtins.map((b) => [b.name, b]))
@@ -80,7 +82,6 @@ export class Agent {
       db: deps.db,
       builtins: new Map(deps.builtins.map((b) => [b.name, b.workflow])),
       logger: deps.logger,
-      onChange: () => this.publishCapabilities(),
     })
     this.engine = new WorkflowEngine({
       store: deps.store,
@@ -106,7 +107,21 @@ export class Agent {
 
   /** Before the bus starts: the workflows, so the first command that arrives finds its owner. */
   load(): void {
-    if (this.deps.enabled) this.workflows.start()
+    if (!this.deps.enabled) return
+    this.workflows.start()
+    // New workflows, sm-plugins or plugin files change what the main device can do.
+    const { dataDir } = this.deps
+    this.unwatch = watchFolders(
+      ['operations', 'sm-plugins', 'plugins'].map((folder) => path.join(dataDir, folder)),
+      () => this.reload(),
+      this.deps.logger,
+    )
+  }
+
+  /** Rereads the workflows and announces the capabilities again. */
+  reload(): void {
+    this.workflows.reload()
+    this.publishCapabilities()
   }
 
   /** Once the bus is up: capabilities, then every command left running by the last run resumes. */
@@ -118,7 +133,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.started = false
-    this.workflows.stop()
+    this.unwatch()
     await this.capabilities
     await this.engine.stop()
   }
@@ -133,7 +148,7 @@ export class Agent {
     this.deps.logger.info('agent restarting')
     await this.engine.stop()
     if (!this.started) return
-    this.workflows.reloadAndNotify()
+    if (this.deps.enabled) this.reload()
     this.resume()
     this.engine.restarted()
   }

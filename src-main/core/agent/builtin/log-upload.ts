@@ -21,6 +21,8 @@ export function logUploadOperation(options: {
       const from = time(dateFrom, 'dateFrom', 0)
       const to = time(dateTo, 'dateTo', Date.now())
       const entries = logEntriesFor(await loadLogPlugin(pluginFile), type)
+      if (entries.length === 0)
+        throw new OperationFailure(`The target log file for '${type}' does not exist.`)
       const content = await collectLog(entries, {
         dateFrom: from,
         dateTo: to,

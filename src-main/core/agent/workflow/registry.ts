@@ -1,12 +1,9 @@
-import { type FSWatcher, readdirSync, readFileSync, watch } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { parseWorkflow } from './definition'
 import type { WorkflowDefinition } from './model'
-
-/** Edits arrive as several file events; one reload after they settle. */
-const RELOAD_DELAY_MS = 100
 
 interface Loaded {
   definition: WorkflowDefinition
@@ -15,14 +12,12 @@ interface Loaded {
 
 /**
  * The workflows the agent runs: the built-in ones, overridden by `<data-dir>/operations/*.toml`
- * (reference §3.4: hot-reloaded, a capability per workflow). Every version a command started with
+ * (reference §3.4: a capability per workflow; the agent reloads them when the folder changes). Every version a command started with
  * is kept, so a command resumes with the definition it began with even after its file changed.
  */
 export class WorkflowRegistry {
   private current = new Map<string, Loaded>()
   private readonly versions = new Map<string, Loaded>()
-  private watcher: FSWatcher | undefined
-  private timer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly deps: {
@@ -31,30 +26,11 @@ export class WorkflowRegistry {
       /** Built-in workflow TOML per operation. */
       builtins: Map<string, string>
       logger: Logger
-      /** The set of operations changed (a file was added, removed or edited). */
-      onChange: () => void
     },
   ) {}
 
   start(): void {
     this.reload()
-    try {
-      this.watcher = watch(this.deps.dir, () => {
-        clearTimeout(this.timer)
-        this.timer = setTimeout(() => this.reloadAndNotify(), RELOAD_DELAY_MS)
-      })
-      this.watcher.on('error', (err) =>
-        this.deps.logger.warn({ err }, 'watching workflow definitions failed'),
-      )
-    } catch (err) {
-      this.deps.logger.warn({ err, dir: this.deps.dir }, 'workflow definitions are not watched')
-    }
-  }
-
-  stop(): void {
-    clearTimeout(this.timer)
-    this.watcher?.close()
-    this.watcher = undefined
   }
 
   operations(): string[] {
@@ -89,13 +65,7 @@ export class WorkflowRegistry {
       .run(definition.version, definition.operation, definition.source, loaded.text)
   }
 
-  reloadAndNotify(): void {
-    const before = this.signature()
-    this.reload()
-    if (this.signature() !== before) this.deps.onChange()
-  }
-
-  private reload(): void {
+  reload(): void {
     const next = new Map<string, Loaded>()
     for (const [operation, text] of this.deps.builtins) {
       next.set(operation, this.load(text, 'builtin'))
@@ -137,9 +107,5 @@ export class WorkflowRegistry {
     const definition = parseWorkflow(text, source)
     // thin-edge.io marks the commands of its own workflows with `"@version": "builtin"`.
     return source === 'builtin' ? { ...definition, version: 'builtin' } : definition
-  }
-
-  private signature(): string {
-    return [...this.current.entries()].map(([op, l]) => `${op}=${l.definition.version}`).join(',')
   }
 }
