@@ -4,11 +4,18 @@ import type {
   AlarmStatus,
   AlarmView,
   AuditEntryView,
+  ConfigTypeView,
+  ConfigVersionDetail,
+  ConfigVersionView,
   EntityDetail,
   EntitySummary,
   EventView,
+  OperationDetail,
+  OperationRequest,
+  OperationView,
   SeriesAnswer,
   Severity,
+  SoftwareView,
   StatusView,
 } from '../../src-main/core/api/types'
 
@@ -59,8 +66,43 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return (response.status === 204 ? undefined : await response.json()) as T
 }
 
+/** A file the API answers as text (an operation's log or snapshot); null when there is none (404). */
+async function requestText(path: string): Promise<string | null> {
+  const response = await fetch(path, { credentials: 'same-origin' })
+  if (response.status === 401) onUnauthorized()
+  if (response.status === 404) return null
+  if (!response.ok) throw new ApiError(response.status, `${response.status} ${response.statusText}`)
+  return response.text()
+}
+
 /** An entity id as one URL path segment (DESIGN §3.2). */
 export const entityPath = (id: string) => `/api/v1/entities/${encodeURIComponent(id)}`
+
+export type OperationQuery = {
+  entity?: string
+  subtree?: boolean
+  operation?: string
+  /** Statuses to include, or `active` for every command not yet successful or failed. */
+  status?: string[] | 'active'
+  from?: number
+  to?: number
+  limit?: number
+}
+
+export type AuditQuery = {
+  entity?: string
+  action?: string
+  from?: number
+  to?: number
+  limit?: number
+}
+
+/** The export of the audit trail as a link (the answer is a download), with the same filters. */
+export const auditExportUrl = (format: 'csv' | 'json', query: Omit<AuditQuery, 'limit'> = {}) =>
+  withQuery('/api/v1/audit/export', { format, ...query })
+
+/** The file an operation produced, as a link to download it. */
+export const operationFileUrl = (id: number) => `/api/v1/operations/${id}/file`
 
 export const api = {
   session: () => request<{ via: 'api' | 'ui' }>('GET', '/api/v1/session'),
@@ -100,6 +142,28 @@ export const api = {
     ),
   acknowledge: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/acknowledge`),
   clear: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/clear`),
-  audit: (query: { entity?: string; action?: string; limit?: number } = {}) =>
-    request<AuditEntryView[]>('GET', withQuery('/api/v1/audit', query)),
+  audit: (query: AuditQuery = {}) => request<AuditEntryView[]>('GET', withQuery('/api/v1/audit', query)),
+  operations: (query: OperationQuery = {}) =>
+    request<OperationView[]>(
+      'GET',
+      withQuery('/api/v1/operations', {
+        ...query,
+        status: Array.isArray(query.status) ? query.status.join(',') : query.status,
+      }),
+    ),
+  operation: (id: number) => request<OperationDetail>('GET', `/api/v1/operations/${id}`),
+  operationFile: (id: number) => requestText(operationFileUrl(id)),
+  requestOperation: (entity: string, body: OperationRequest) =>
+    request<OperationView>('POST', `${entityPath(entity)}/operations`, body),
+  cancelOperation: (id: number) => request<OperationView>('POST', `/api/v1/operations/${id}/cancel`),
+  software: (entity: string) => request<SoftwareView>('GET', `${entityPath(entity)}/software`),
+  configs: (entity: string) => request<ConfigTypeView[]>('GET', `${entityPath(entity)}/configs`),
+  configVersions: (entity: string, type: string) =>
+    request<ConfigVersionView[]>('GET', `${entityPath(entity)}/configs/${encodeURIComponent(type)}/versions`),
+  configVersion: (id: number) => request<ConfigVersionDetail>('GET', `/api/v1/config-versions/${id}`),
+  /** Sends `content` as a config_update of `type`. */
+  updateConfig: (entity: string, type: string, content: string) =>
+    request<OperationView>('POST', `${entityPath(entity)}/configs/${encodeURIComponent(type)}`, { content }),
+  /** Sends a stored version again as a config_update. */
+  restoreConfig: (id: number) => request<OperationView>('POST', `/api/v1/config-versions/${id}/restore`),
 }

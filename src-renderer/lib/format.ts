@@ -55,3 +55,14 @@ export function fromDateTimeInput(text: string): number | undefined {
 export function formatWhen(time: number, now = Date.now()): string {
   return new Date(time).toDateString() === new Date(now).toDateString() ? formatClock(time) : formatTime(time)
 }
+
+/** A span of milliseconds, as precise as it is worth: "850 ms", "12 s", "3 min 4 s", "2 h 5 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 60) return `${seconds} s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return seconds % 60 ? `${minutes} min ${seconds % 60} s` : `${minutes} min`
+  const hours = Math.floor(minutes / 60)
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`
+}

@@ -3,6 +3,7 @@ export type Route =
   | { name: 'overview' }
   | { name: 'entity'; id: string }
   | { name: 'alarms' }
+  | { name: 'operations' }
   | { name: 'audit' }
   | { name: 'login'; expired: boolean }
 
@@ -14,6 +15,8 @@ export function parseRoute(hash: string): Route {
       return rest.length ? { name: 'entity', id: decodeURIComponent(rest.join('/')) } : { name: 'overview' }
     case 'alarms':
       return { name: 'alarms' }
+    case 'operations':
+      return { name: 'operations' }
     case 'audit':
       return { name: 'audit' }
     case 'login':

@@ -2,7 +2,7 @@
 // reconnect (and a fresh snapshot) whenever the connection drops.
 import { SvelteMap } from 'svelte/reactivity'
 import type { StreamChange, StreamFrame } from '../../src-main/core/api/stream-protocol'
-import { type AlarmView, api, type EntitySummary, type StatusView } from './api'
+import { type AlarmView, api, type EntitySummary, type OperationView, type StatusView } from './api'
 
 export type Connection = 'connecting' | 'live' | 'offline'
 
@@ -45,6 +45,7 @@ export class Twin {
   private readonly measurementListeners = new Set<(change: MeasurementChange) => void>()
   private readonly alarmListeners = new Set<(alarm: AlarmView, previous: AlarmView | undefined) => void>()
   private readonly entityListeners = new Set<(entity: string) => void>()
+  private readonly operationListeners = new Set<(operation: OperationView) => void>()
   private refetchTimer: ReturnType<typeof setTimeout> | undefined
 
   /** Loads the snapshot and opens the stream. */
@@ -84,6 +85,20 @@ export class Twin {
   onAlarm(listener: (alarm: AlarmView, previous: AlarmView | undefined) => void): () => void {
     this.alarmListeners.add(listener)
     return () => this.alarmListeners.delete(listener)
+  }
+
+  /** Called when a command changes state, for operation lists and timelines. */
+  onOperation(listener: (operation: OperationView) => void): () => void {
+    this.operationListeners.add(listener)
+    return () => this.operationListeners.delete(listener)
+  }
+
+  /**
+   * Announces a changed command: from the stream, or from a request's or cancel's answer, so pages
+   * show it before the stream echoes it.
+   */
+  updateOperation(operation: OperationView): void {
+    for (const listener of this.operationListeners) listener(operation)
   }
 
   /**
@@ -171,6 +186,9 @@ export class Twin {
         return
       case 'alarm':
         this.updateAlarm(change.alarm)
+        return
+      case 'operation':
+        this.updateOperation(change.operation)
         return
       case 'health': {
         const entity = this.entities.get(change.entity)

@@ -226,7 +226,19 @@ describe('EntityPage', () => {
     expect(screen.getByRole('tab', { name: 'Twin & profile' })).toHaveFocus()
     expect(screen.getByRole('tabpanel', { name: 'Twin & profile' })).toBeInTheDocument()
     await user.keyboard('{ArrowLeft}{ArrowLeft}')
-    expect(screen.getByRole('tab', { name: 'Alarms (1 open)' })).toHaveAttribute('aria-selected', 'true')
+    expect(screen.getByRole('tab', { name: 'Audit' })).toHaveAttribute('aria-selected', 'true')
+    expect(
+      screen.getAllByRole('tab').map((tab) => tab.textContent),
+      'Configuration shows because the filler declares config_snapshot',
+    ).toEqual([
+      'Measurements (2)',
+      'Twin & profile',
+      'Events',
+      'Alarms (1 open)',
+      'Operations',
+      'Configuration',
+      'Audit',
+    ])
   })
 
   it('loads each range with its window and about one point per pixel', async () => {
