@@ -6,7 +6,14 @@ import { type BuiltinContext, type BuiltinOperation, OperationFailure } from '..
 import { isTerminal, type Operation, type OperationStore } from '../operation-store'
 import type { Action, StateDefinition, TemplateContext, Transition, WorkflowDefinition } from './model'
 import type { WorkflowRegistry } from './registry'
-import { commandArgs, runScript, startBackground } from './script'
+import {
+  commandArgs,
+  killProcessGroup,
+  markProcessGroup,
+  type ProcessGroupMark,
+  runScript,
+  startBackground,
+} from './script'
 import { expandString, expandValue } from './templates'
 import { builtinActionTransition, inputScriptOutput, type StateUpdate, scriptTransition } from './transitions'
 
@@ -122,7 +129,10 @@ export class WorkflowEngine {
     this.running.set(operation.id, running)
     const write = (line: string) => log.write(`${new Date(this.deps.now()).toISOString()} ${line}\n`)
     try {
-      if (resumed) write(`resumed in state ${operation.status} after a restart of EdgeTwin`)
+      if (resumed) {
+        write(`resumed in state ${operation.status} after a restart of EdgeTwin`)
+        this.stopOrphanedScript(operation, write)
+      }
       while (!isTerminal(operation.status) && !operation.cleared) {
         const workflow = this.workflowOf(operation)
         const state = workflow.states.get(operation.status)
@@ -166,6 +176,19 @@ export class WorkflowEngine {
       this.builtinRuns.delete(operation.id)
       log.end()
     }
+  }
+
+  /**
+   * A script that ran for this command when EdgeTwin died leads its own process group, which outlived
+   * EdgeTwin: the resumed state runs again from its start, so that run must not go on beside it.
+   */
+  private stopOrphanedScript(operation: Operation, write: (line: string) => void): void {
+    const mark = operation.agentState.script as ProcessGroupMark | undefined
+    if (!mark) return
+    if (killProcessGroup(mark))
+      write(`stopped the script run left by the previous EdgeTwin (process group ${mark.pid})`)
+    delete operation.agentState.script
+    this.deps.store.update(operation)
   }
 
   private workflowOf(operation: Operation): WorkflowDefinition {
@@ -229,15 +252,15 @@ export class WorkflowEngine {
     const actionOutcome = (work: Promise<Record<string, unknown> | undefined>): Promise<Step> =>
       work.then(
         (fields) => toStep(builtinActionTransition(state, workflow, { ok: true, fields })),
-        (err) =>
-          running.cancelledBy
-            ? cancelled()
-            : {
-                ...toStep(
-                  builtinActionTransition(state, workflow, { ok: false, error: (err as Error).message }),
-                ),
-                patch: err instanceof OperationFailure ? err.fields : undefined,
-              },
+        (err) => {
+          if (running.cancelledBy) return cancelled()
+          // A built-in's own reason reaches the requester as tedge-agent words it ("The agent has been
+          // restarted but not the device"); other errors get thin-edge.io's `builtin '…' action failed with:`.
+          if (err instanceof OperationFailure) return { ...failedWith(err.message), patch: err.fields }
+          return toStep(
+            builtinActionTransition(state, workflow, { ok: false, error: (err as Error).message }),
+          )
+        },
       )
     // An await that a cancel, a stop or the state's timeout interrupts.
     const interruptibly = async (work: Promise<Step>): Promise<Step> => {
@@ -283,8 +306,16 @@ export class WorkflowEngine {
           timeoutMs: state.timeoutSeconds ? state.timeoutSeconds * 1000 : undefined,
           signal,
           onOutput: (stream, text) => write(`${stream}: ${text.trimEnd()}`),
+          // Committed before the script goes on: after a crash, the resumed state stops this run first.
+          onSpawn: (pid) => {
+            operation.agentState.script = markProcessGroup(pid)
+            this.deps.store.update(operation)
+            this.deps.store.flush()
+          },
         }).finally(() => {
           running.interruptible = false
+          delete operation.agentState.script
+          this.deps.store.update(operation)
         })
         if (running.cancelledBy && result.exit.kind === 'killed') return cancelled()
         return toStep(scriptTransition(state, workflow, result))

@@ -2,7 +2,7 @@
 // Behaviour follows thin-edge.io's tedge_api/src/script.rs (command lines), workflow/handlers.rs
 // (stdout excerpts) and extensions/tedge_script_ext (timeouts): no shell, stdin closed.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { accessSync, closeSync, constants as fsConstants, openSync } from 'node:fs'
+import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import type { ScriptExit, ScriptResult, TemplateContext } from './model'
 import { expandString } from './templates'
@@ -127,6 +127,8 @@ export interface RunOptions {
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
   /** Default 5 s, tedge_script_ext's forceful timeout when none is configured. */
   killGraceMs?: number
+  /** Called once the program runs, with its pid: the id of its process group too. */
+  onSpawn?: (pid: number) => void
 }
 
 /** A ScriptResult that also says why `output` is absent, in thin-edge's words. */
@@ -168,6 +170,7 @@ export function runScript(args: string[], options: RunOptions = {}): Promise<Scr
       resolve(result({ kind: 'spawn-failed', error: messageOf(error) }))
       return
     }
+    if (child.pid !== undefined) options.onSpawn?.(child.pid)
     let settled = false
     let timedOut = false
     const timers: NodeJS.Timeout[] = []
@@ -240,6 +243,48 @@ export function runScript(args: string[], options: RunOptions = {}): Promise<Scr
     if (options.signal?.aborted) terminate()
     else options.signal?.addEventListener('abort', terminate, { once: true })
   })
+}
+
+/**
+ * A script's process group as noted when it started: its leader's pid and, on Linux, the leader's
+ * start time, so that a pid the system gave to another process since (after a reboot) is never taken
+ * for it.
+ */
+export interface ProcessGroupMark {
+  pid: number
+  start?: string
+}
+
+export function markProcessGroup(pid: number): ProcessGroupMark {
+  const start = processStart(pid)
+  return start === undefined ? { pid } : { pid, start }
+}
+
+/**
+ * SIGKILLs a process group a previous EdgeTwin process left running (a crash does not stop a group
+ * that leads itself). Only when its leader provably is the noted one: without /proc, nothing is
+ * killed. Returns whether it was.
+ */
+export function killProcessGroup(mark: ProcessGroupMark): boolean {
+  const start = processStart(mark.pid)
+  if (start === undefined || start !== mark.start) return false
+  try {
+    process.kill(-mark.pid, 'SIGKILL')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot (Linux only). */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
 }
 
 /**
