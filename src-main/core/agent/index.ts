@@ -70,6 +70,8 @@ export class Agent {
   readonly engine: WorkflowEngine
   private readonly builtins: Map<string, BuiltinOperation>
   private published = new Map<string, string>()
+  /** Clears of commands run by others, by topic, until the broker has them (see clearTopic). */
+  private readonly clearing = new Map<string, Promise<void>>()
   /** Capability publishing, one round at a time (built-ins read plugin folders to answer). */
   private capabilities: Promise<void> = Promise.resolve()
   private started = false
@@ -178,7 +180,10 @@ export class Agent {
     const { store, now } = this.deps
     const existing = store.onTopic(entity, operationName, cmdId)
     if (raw.length === 0) {
-      if (existing) this.cleared(existing)
+      // While EdgeTwin's own clear of a command is on its way, a `sub:` id may already name the next
+      // one: that clear is not a withdrawal of it.
+      const topic = formatTopic(entity, { kind: 'command', operation: operationName, cmdId }, this.deps.topicRoot)
+      if (existing && !this.clearing.has(topic)) this.cleared(existing)
       return undefined
     }
     const parsed = parseJsonObject(raw)
@@ -295,14 +300,14 @@ export class Agent {
         : buffer.length <= AUDIT_CONTENT_LIMIT
           ? buffer.toString('utf8')
           : `(${buffer.length} bytes)`
+    // The version numbers say which file is replaced by which; the contents show how.
+    const replaced = current ? `, replacing version ${current.version}` : ''
     this.deps.audit.append({
       actor,
       action: restoreOf ? 'config.restore' : 'config.update',
       entity,
-      target: restoreOf ? `${type} version ${restoreOf.version}` : type,
-      before: current
-        ? { version: current.version, content: text(this.deps.configs.content(current.id)) }
-        : null,
+      target: restoreOf ? `${type} version ${restoreOf.version}${replaced}` : `${type}${replaced}`,
+      before: current ? { content: text(this.deps.configs.content(current.id)) } : null,
       after: { content: text(content) },
     })
     return operation
@@ -503,14 +508,30 @@ export class Agent {
   /** The requester's duty (reference §3.1): a retained empty message removes the command. */
   private clearTopic(operation: Operation): void {
     this.cleared(operation)
-    void this.deps.bus.publish(this.topic(operation), '', { retain: true, qos: 1 })
+    const topic = this.topic(operation)
+    if (operation.executor === 'edgetwin') {
+      void this.deps.bus.publish(topic, '', { retain: true, qos: 1 })
+      return
+    }
+    // Another client published the terminal state, and the embedded broker passes a client's message
+    // on only after the core handled it and committed: a clear sent now would reach the broker first
+    // and leave the terminal state retained. It goes once that commit released the state.
+    const clearing = new Promise<void>((resolve) =>
+      this.deps.store.afterCommit(() => setImmediate(resolve)),
+    ).then(() => this.deps.bus.publish(topic, '', { retain: true, qos: 1 }))
+    this.clearing.set(topic, clearing)
+    void clearing.finally(() => {
+      if (this.clearing.get(topic) === clearing) this.clearing.delete(topic)
+    })
   }
 
   private publishState(operation: Operation): Promise<void> {
-    return this.deps.bus.publish(this.topic(operation), JSON.stringify(operation.payload), {
-      retain: true,
-      qos: 1,
-    })
+    const topic = this.topic(operation)
+    const payload = JSON.stringify(operation.payload)
+    const publish = () => this.deps.bus.publish(topic, payload, { retain: true, qos: 1 })
+    // A new command on a topic whose clear is still on its way (a `sub:` id reused) follows that clear.
+    const clearing = this.clearing.get(topic)
+    return clearing ? clearing.then(publish) : publish()
   }
 
   private topic(operation: Operation): string {

@@ -99,9 +99,15 @@ describe('configuration versions on the main device', () => {
 
     const audit = await t.json<AuditEntryView[]>(`/api/v1/audit?entity=${MAIN}`)
     const change = audit.find((a) => a.action === 'config.update')
-    expect(change).toMatchObject({ actor: 'api', before: { version: 1, content: 'speed = 100\n' } })
+    expect(change).toMatchObject({
+      actor: 'api',
+      target: 'line.conf, replacing version 1',
+      before: { content: 'speed = 100\n' },
+    })
     expect(change?.after).toEqual({ content: 'speed = 120\n' })
-    expect(audit.find((a) => a.action === 'config.restore')?.target).toBe('line.conf version 1')
+    expect(audit.find((a) => a.action === 'config.restore')?.target).toBe(
+      'line.conf version 1, replacing version 2',
+    )
   })
 
   test('a type the device does not declare is refused before anything is sent', async () => {
