@@ -182,7 +182,11 @@ export class Agent {
     if (raw.length === 0) {
       // While EdgeTwin's own clear of a command is on its way, a `sub:` id may already name the next
       // one: that clear is not a withdrawal of it.
-      const topic = formatTopic(entity, { kind: 'command', operation: operationName, cmdId }, this.deps.topicRoot)
+      const topic = formatTopic(
+        entity,
+        { kind: 'command', operation: operationName, cmdId },
+        this.deps.topicRoot,
+      )
       if (existing && !this.clearing.has(topic)) this.cleared(existing)
       return undefined
     }

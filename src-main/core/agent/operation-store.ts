@@ -183,6 +183,11 @@ export class OperationStore {
     this.writer.flush()
   }
 
+  /** Runs `callback` once what is queued now is committed, with the MQTT acknowledgements held for it. */
+  afterCommit(callback: () => void): void {
+    this.writer.afterCommit(callback, true)
+  }
+
   /** The requester cleared the topic. */
   clear(operation: Operation, time: number): void {
     operation.cleared = true

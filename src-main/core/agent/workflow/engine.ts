@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -27,7 +27,8 @@ interface Step extends Transition {
 interface Running {
   abort: AbortController
   cancelledBy?: string
-  log: WriteStream
+  /** The command's log open for appending, or undefined when it cannot be written. */
+  log: number | undefined
   /** What the current state waits on can be interrupted (a script, a transfer, an await). */
   interruptible: boolean
 }
@@ -123,11 +124,14 @@ export class WorkflowEngine {
   }
 
   private async drive(operation: Operation, resumed: boolean): Promise<void> {
-    const log = createWriteStream(this.logFile(operation), { flags: 'a' })
-    log.on('error', (err) => this.deps.logger.warn({ err }, 'workflow log not writable'))
-    const running: Running = { abort: new AbortController(), log, interruptible: false }
+    const running: Running = {
+      abort: new AbortController(),
+      log: this.openLog(operation),
+      interruptible: false,
+    }
     this.running.set(operation.id, running)
-    const write = (line: string) => log.write(`${new Date(this.deps.now()).toISOString()} ${line}\n`)
+    const write = (line: string) =>
+      this.appendLog(running, `${new Date(this.deps.now()).toISOString()} ${line}\n`)
     try {
       if (resumed) {
         write(`resumed in state ${operation.status} after a restart of EdgeTwin`)
@@ -174,7 +178,33 @@ export class WorkflowEngine {
     } finally {
       this.running.delete(operation.id)
       this.builtinRuns.delete(operation.id)
-      log.end()
+      // A built-in run may still log after this: it must not write to a descriptor reused since.
+      if (running.log !== undefined) closeSync(running.log)
+      running.log = undefined
+    }
+  }
+
+  private openLog(operation: Operation): number | undefined {
+    try {
+      return openSync(this.logFile(operation), 'a')
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'workflow log not writable')
+      return undefined
+    }
+  }
+
+  /**
+   * Written synchronously, a line at a time: whoever reads the log of a command that just ended (the
+   * API, the UI on its change) finds every line, the last state's included.
+   */
+  private appendLog(running: Running, text: string): void {
+    if (running.log === undefined) return
+    try {
+      writeSync(running.log, text)
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'workflow log not writable')
+      closeSync(running.log)
+      running.log = undefined
     }
   }
 

@@ -91,6 +91,9 @@ export class WorkflowRegistry {
       const { definition } = loaded
       if (definition.invalid)
         this.deps.logger.warn({ source, reason: definition.invalid }, 'invalid workflow')
+      // No operation could be read (not TOML, no `operation`): thin-edge.io ignores the file, and
+      // an empty name would publish the capability `te/<device>/cmd/`.
+      if (definition.operation === '') continue
       // thin-edge.io: a user workflow for a built-in operation replaces the built-in one.
       next.set(definition.operation, loaded)
     }
