@@ -114,7 +114,11 @@ export class Agent {
     // New workflows, sm-plugins or plugin files change what the main device can do.
     const { dataDir } = this.deps
     this.unwatch = watchFolders(
-      ['operations', 'sm-plugins', 'plugins'].map((folder) => path.join(dataDir, folder)),
+      [
+        ...['operations', 'sm-plugins', 'plugins'].map((folder) => ({ folder: path.join(dataDir, folder) })),
+        // The data dir itself changes all the time (the database); only its system.toml matters here.
+        { folder: dataDir, only: 'system.toml' },
+      ],
       () => this.reload(),
       this.deps.logger,
     )

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url'
 
 /** The checkout or package folder: the first parent of this module holding resources/bin. */
 function packageRoot(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
+  // The desktop shell bundles the core as CommonJS, where import.meta.url does not exist.
+  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)
+  let dir = path.dirname(here)
   for (;;) {
     if (existsSync(path.join(dir, 'resources', 'bin', 'tedge'))) return dir
     const parent = path.dirname(dir)

@@ -8,12 +8,17 @@ const SETTLE_MS = 100
  * Calls `onChange` once the files of these folders stopped changing (workflows, plugins): how
  * thin-edge.io picks up a new workflow or sm-plugin without a restart. Returns the stop function.
  */
-export function watchFolders(folders: string[], onChange: () => void, logger: Logger): () => void {
+export function watchFolders(
+  folders: Array<{ folder: string /** Only this file of the folder. */; only?: string }>,
+  onChange: () => void,
+  logger: Logger,
+): () => void {
   let timer: NodeJS.Timeout | undefined
   const watchers: FSWatcher[] = []
-  for (const folder of folders) {
+  for (const { folder, only } of folders) {
     try {
-      const watcher = watch(folder, () => {
+      const watcher = watch(folder, (_event, file) => {
+        if (only && file !== only) return
         clearTimeout(timer)
         timer = setTimeout(onChange, SETTLE_MS)
       })

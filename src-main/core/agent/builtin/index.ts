@@ -23,9 +23,6 @@ export interface BuiltinOptions {
   logger: Logger
 }
 
-/** thin-edge.io's default `[system] reboot` is `init 6`; EdgeTwin asks for the plainer `reboot`. */
-const DEFAULT_REBOOT = ['reboot']
-
 /** The operations EdgeTwin's agent implements for the main device. */
 export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
   return [
@@ -47,22 +44,26 @@ export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
   ]
 }
 
-/** `[system] reboot = ["…"]` from `<data-dir>/system.toml`, as thin-edge.io's system.toml has it. */
-function rebootCommand(dataDir: string, logger: Logger): string[] {
+/**
+ * `[system] reboot = ["…"]` from `<data-dir>/system.toml`, as in thin-edge.io's system.toml. There
+ * is no default: EdgeTwin often runs on a technician's laptop, which a click must not reboot, so
+ * the main device offers `restart` only once its restart command is configured.
+ */
+function rebootCommand(dataDir: string, logger: Logger): string[] | undefined {
   const file = path.join(dataDir, 'system.toml')
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch {
-    return DEFAULT_REBOOT
+    return undefined
   }
   try {
     const reboot = (parse(text) as { system?: { reboot?: unknown } }).system?.reboot
     if (Array.isArray(reboot) && reboot.length > 0 && reboot.every((a) => typeof a === 'string'))
       return reboot
-    logger.warn({ file }, 'system.reboot must be a non-empty list of strings; using the default')
+    if (reboot !== undefined) logger.warn({ file }, 'system.reboot must be a non-empty list of strings')
   } catch (err) {
-    logger.warn({ err, file }, 'system.toml is not valid TOML; using the default reboot command')
+    logger.warn({ err, file }, 'system.toml is not valid TOML')
   }
-  return DEFAULT_REBOOT
+  return undefined
 }

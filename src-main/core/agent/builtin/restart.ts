@@ -4,8 +4,8 @@ import { runScript } from '../workflow/script'
 import { type BuiltinOperation, OperationFailure } from './builtin'
 
 export interface RestartOptions {
-  /** The command that restarts the device (thin-edge.io `system.toml` `reboot`). */
-  rebootCommand: () => string[]
+  /** The command that restarts the device (thin-edge.io `system.toml` `reboot`), if configured. */
+  rebootCommand: () => string[] | undefined
   /** Changes when the device boots (Linux: /proc/sys/kernel/random/boot_id). */
   bootId: () => string
   /** How long the device may take to go down once the command succeeded. */
@@ -40,7 +40,7 @@ export function restartOperation(options: RestartOptions): BuiltinOperation {
   return {
     name: 'restart',
     workflow: WORKFLOW,
-    capability: () => ({}),
+    capability: () => (options.rebootCommand() ? {} : undefined),
     steps: {
       async reboot(context) {
         const noted = context.operation.agentState.bootId
@@ -48,8 +48,9 @@ export function restartOperation(options: RestartOptions): BuiltinOperation {
           if (options.bootId() !== noted) return {}
           throw new OperationFailure('The agent has been restarted but not the device')
         }
-        context.note({ bootId: options.bootId() })
         const command = options.rebootCommand()
+        if (!command) throw new OperationFailure('No restart command: set [system] reboot in system.toml')
+        context.note({ bootId: options.bootId() })
         context.log(`restarting the device: ${command.join(' ')}`)
         const result = await runScript(command, { signal: context.signal, timeoutMs: 60_000 })
         if (result.exit.kind !== 'exited' || result.exit.code !== 0) {
