@@ -75,7 +75,8 @@ function positive(value: string | undefined, name: string): number | undefined {
 function fraction(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
   const number = Number(value)
-  if (value.trim() === '' || !(number >= 0 && number <= 1)) throw new UsageError(`--${name} must be between 0 and 1`)
+  if (value.trim() === '' || !(number >= 0 && number <= 1))
+    throw new UsageError(`--${name} must be between 0 and 1`)
   return number
 }
 

@@ -3,8 +3,8 @@ import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSy
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { Agent } from './agent'
-import { ConfigVersionStore } from './agent/config-versions'
 import { createBuiltins } from './agent/builtin'
+import { ConfigVersionStore } from './agent/config-versions'
 import { installDefaults } from './agent/defaults'
 import { OperationStore } from './agent/operation-store'
 import { scriptEnvironment } from './agent/script-env'
@@ -137,7 +137,11 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
           })
         : new EmbeddedBus({ db, host: options.host, port: options.mqttPort, logger })
       const environment = () =>
-        scriptEnvironment({ dataDir: options.dataDir, mqttUrl: parts?.mqttUrl ?? '', httpUrl: parts?.httpUrl ?? '' })
+        scriptEnvironment({
+          dataDir: options.dataDir,
+          mqttUrl: parts?.mqttUrl ?? '',
+          httpUrl: parts?.httpUrl ?? '',
+        })
       const agent: Agent = new Agent({
         db,
         bus,
@@ -151,10 +155,14 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
           bootIdFile: options.bootIdFile,
           restartTimeoutMs: options.restartTimeoutMs,
           publishTwin: (entity, key, value) =>
-            bus.publish(formatTopic(entity, { kind: 'twin', key }, options.topicRoot), JSON.stringify(value), {
-              retain: true,
-              qos: 1,
-            }),
+            bus.publish(
+              formatTopic(entity, { kind: 'twin', key }, options.topicRoot),
+              JSON.stringify(value),
+              {
+                retain: true,
+                qos: 1,
+              },
+            ),
           fileUrl: (operation) => agent.fileUrl(operation.entity, operation.operation, operation.cmdId),
           env: () => environment(),
           logger,

@@ -32,7 +32,8 @@ const CSV_COLUMNS = ['id', 'time', 'actor', 'action', 'entity', 'target', 'befor
 
 /** RFC 4180: quote every field, double the quotes; a leading =+-@ is defused for spreadsheets. */
 function csvField(value: unknown): string {
-  let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value)
+  let text =
+    value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value)
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`
   return `"${text.replaceAll('"', '""')}"`
 }
@@ -88,7 +89,8 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
         const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19)
         const { format } = request.query
         reply.header('content-disposition', `attachment; filename="edgetwin-audit-${stamp}.${format}"`)
-        if (format === 'json') return reply.type('application/json; charset=utf-8').send(JSON.stringify(entries, null, 2))
+        if (format === 'json')
+          return reply.type('application/json; charset=utf-8').send(JSON.stringify(entries, null, 2))
         return reply.type('text/csv; charset=utf-8').send(auditCsv(entries))
       },
     )

@@ -54,7 +54,8 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
     return operation
   }
   const configTypes = (entity: string, capability: string): string[] => {
-    const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)?.types
+    const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)
+      ?.types
     return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : []
   }
 
@@ -96,7 +97,9 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         let entities: string[] | undefined
         if (q.entity !== undefined) {
           const entity = requireEntity(parts, q.entity)
-          entities = q.subtree ? parts.entities.subtree(entity.topicId).map((e) => e.topicId) : [entity.topicId]
+          entities = q.subtree
+            ? parts.entities.subtree(entity.topicId).map((e) => e.topicId)
+            : [entity.topicId]
         }
         return operations
           .query({
@@ -123,7 +126,11 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
       },
       async (request): Promise<OperationDetail> => {
         const operation = find(request.params.id)
-        return { ...agent.view(operation), states: operations.states(operation.id), log: agent.log(operation) }
+        return {
+          ...agent.view(operation),
+          states: operations.states(operation.id),
+          log: agent.log(operation),
+        }
       },
     )
 
@@ -205,7 +212,11 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
     app.get<{ Params: { id: string } }>(
       '/api/v1/entities/:id/configs',
       {
-        schema: { summary: 'Configuration types with their latest version', tags: ['configuration'], params: entityId },
+        schema: {
+          summary: 'Configuration types with their latest version',
+          tags: ['configuration'],
+          params: entityId,
+        },
       },
       async (request): Promise<ConfigTypeView[]> => {
         const entity = requireEntity(parts, request.params.id).topicId
@@ -241,12 +252,17 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
     app.get<{ Params: { id: number } }>(
       '/api/v1/config-versions/:id',
       {
-        schema: { summary: 'One configuration version with its content', tags: ['configuration'], params: numericId },
+        schema: {
+          summary: 'One configuration version with its content',
+          tags: ['configuration'],
+          params: numericId,
+        },
       },
       async (request) => {
         const version = parts.configs.get(request.params.id)
         const content = version && parts.configs.content(version.id)
-        if (!version || !content) throw new HttpError(404, `configuration version ${request.params.id} not found`)
+        if (!version || !content)
+          throw new HttpError(404, `configuration version ${request.params.id} not found`)
         return { ...version, content: content.toString('utf8') }
       },
     )
@@ -292,7 +308,8 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
       async (request, reply) => {
         const version = parts.configs.get(request.params.id)
         const content = version && parts.configs.content(version.id)
-        if (!version || !content) throw new HttpError(404, `configuration version ${request.params.id} not found`)
+        if (!version || !content)
+          throw new HttpError(404, `configuration version ${request.params.id} not found`)
         if (!configTypes(version.entity, 'config_update').includes(version.type)) {
           throw new HttpError(409, `${version.entity} does not accept configuration type "${version.type}"`)
         }
