@@ -1,53 +1,27 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import type { Ready } from '../../../src-main/core/app'
+import { CliProcesses, kill9, type ServingCli } from '../../helpers/cli'
 import { tempDir } from '../../helpers/core'
 
 // The real CLI as a child process (dist/cli.js, built by `npm test` before vitest runs): a QoS 1 PUBACK
 // means stored even across kill -9 (DESIGN §4), SIGTERM stops cleanly, bad input fails clearly (§3.1).
 
-const BIN = fileURLToPath(new URL('../../../bin/edgetwin.js', import.meta.url))
+type Serving = ServingCli
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-interface Cli {
-  child: ChildProcess
-  exited: Promise<Exit>
-  stdout: () => string
-  stderr: () => string
-}
-
-interface Serving extends Cli {
-  ready: Ready
-  http(pathname: string, init?: RequestInit): Promise<Response>
-  json<T>(pathname: string): Promise<T>
-}
-
-const children = new Set<ChildProcess>()
+const processes = new CliProcesses()
+const run = (args: string[]) => processes.run(args)
+const serve = (dir: string) => processes.serve(dir)
 const dirs: string[] = []
 const clients: MqttClient[] = []
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
-  await Promise.all(
-    [...children].map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL')
-        await once(child, 'exit')
-      }
-    }),
-  )
-  children.clear()
+  await processes.cleanup()
 })
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
@@ -57,79 +31,6 @@ function dataDir(): string {
   const dir = tempDir('edgetwin-durability-')
   dirs.push(dir)
   return dir
-}
-
-function run(args: string[]): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  // 'close' rather than 'exit': stdout and stderr have been read to the end.
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  )
-  return { child, exited, stdout: () => stdout, stderr: () => stderr }
-}
-
-let readyFiles = 0
-
-/** `edgetwin serve` on ephemeral ports; resolves once the ready file is there. */
-async function serve(dir: string): Promise<Serving> {
-  const readyFile = path.join(dir, `ready-${++readyFiles}.json`)
-  const cli = run([
-    'serve',
-    '--data-dir',
-    dir,
-    '--mqtt-port',
-    '0',
-    '--http-port',
-    '0',
-    '--no-sim',
-    '--ready-file',
-    readyFile,
-  ])
-  let exit: Exit | undefined
-  void cli.exited.then((e) => {
-    exit = e
-  })
-  const ready = await vi.waitFor(
-    () => {
-      if (exit)
-        throw new Error(
-          `edgetwin serve exited (${exit.code ?? exit.signal}) before it was ready: ${cli.stderr()}`,
-        )
-      if (!existsSync(readyFile)) throw new Error(`no ready file yet; stderr: ${cli.stderr()}`)
-      return JSON.parse(readFileSync(readyFile, 'utf8')) as Ready
-    },
-    { timeout: 15_000, interval: 25 },
-  )
-  expect(ready.pid).toBe(cli.child.pid)
-  const http = (pathname: string, init: RequestInit = {}) => {
-    const headers = new Headers(init.headers)
-    headers.set('authorization', `Bearer ${ready.token}`)
-    return fetch(new URL(pathname, ready.http), { ...init, headers })
-  }
-  return {
-    ...cli,
-    ready,
-    http,
-    async json<T>(pathname: string) {
-      const response = await http(pathname)
-      if (!response.ok) throw new Error(`${pathname}: ${response.status} ${await response.text()}`)
-      return (await response.json()) as T
-    },
-  }
-}
-
-async function kill9(core: Serving): Promise<void> {
-  core.child.kill('SIGKILL')
-  expect(await core.exited).toEqual({ code: null, signal: 'SIGKILL' })
 }
 
 async function client(core: Serving, options: IClientOptions = {}): Promise<MqttClient> {

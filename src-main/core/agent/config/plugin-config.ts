@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse, TomlError } from 'smol-toml'
+import { createIfMissing } from '../create-if-missing'
 
 // thin-edge.io's tedge-configuration-plugin.toml: the files config_snapshot and config_update manage
 // (plugins/tedge_file_config_plugin/src/config.rs, docs references/agent/tedge-configuration-management.md).
@@ -68,24 +68,9 @@ export function defaultConfigPluginToml(dataDir: string): string {
   ].join('\n')
 }
 
-/**
- * Writes the default plugin file unless there is one. Returns true when it wrote it. The content
- * appears at once, complete (a hard link of a finished temporary file), and never replaces a file.
- */
-export async function ensureConfigPluginFile(dataDir: string): Promise<boolean> {
-  const file = configPluginFilePath(dataDir)
-  await mkdir(path.dirname(file), { recursive: true })
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-  await writeFile(temp, defaultConfigPluginToml(dataDir))
-  try {
-    await link(temp, file)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw error
-  } finally {
-    await unlink(temp).catch(() => {})
-  }
+/** Writes the default plugin file unless there is one; true when it wrote it. */
+export function ensureConfigPluginFile(dataDir: string): Promise<boolean> {
+  return createIfMissing(configPluginFilePath(dataDir), defaultConfigPluginToml(dataDir))
 }
 
 /**

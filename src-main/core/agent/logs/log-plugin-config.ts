@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse, TomlError } from 'smol-toml'
+import { createIfMissing } from '../create-if-missing'
 
 // thin-edge.io's tedge-log-plugin.toml: which files log_upload serves for each log type
 // (plugins/tedge_file_log_plugin/src/config.rs, docs references/agent/tedge-log-management.md).
@@ -49,21 +49,8 @@ export function defaultLogPluginToml(dataDir: string): string {
 }
 
 /** Writes the default file unless there is one (never replacing it); true when it wrote it. */
-export async function ensureLogPluginFile(dataDir: string): Promise<boolean> {
-  const file = logPluginFilePath(dataDir)
-  await mkdir(path.dirname(file), { recursive: true })
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-  await writeFile(temp, defaultLogPluginToml(dataDir))
-  try {
-    // A hard link of the finished file: it appears complete, and only if absent.
-    await link(temp, file)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw error
-  } finally {
-    await unlink(temp).catch(() => {})
-  }
+export function ensureLogPluginFile(dataDir: string): Promise<boolean> {
+  return createIfMissing(logPluginFilePath(dataDir), defaultLogPluginToml(dataDir))
 }
 
 /** Reads the plugin file; missing or unreadable means no log types, with a warning (config.rs `read_config`). */
