@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import type {
@@ -286,4 +286,10 @@ test('the data dir starts with the shipped plugins and plugin files', () => {
   mkdirSync(path.join(t.dataDir, 'sm-plugins'), { recursive: true })
   expect(readFileSync(path.join(t.dataDir, 'sm-plugins', 'file'), 'utf8')).toContain('sm-plugin')
   expect(readFileSync(path.join(t.dataDir, 'plugins', 'tedge-log-plugin.toml'), 'utf8')).toContain('edgetwin')
+})
+
+test('workflow logs are kept for the newest 20 commands of an operation', async () => {
+  for (let i = 0; i < 22; i++) await finished((await request(MAIN, 'log_upload', { type: 'nope' })).id)
+  const logs = readdirSync(path.join(t.dataDir, 'logs')).filter((f) => f.startsWith('workflow-log_upload-'))
+  expect(logs).toHaveLength(20)
 })

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
@@ -118,12 +118,28 @@ export class WorkflowEngine {
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   }
 
+  /** Keeps the newest LOGS_PER_OPERATION - 1 logs of an operation, making room for a new one. */
+  private pruneLogs(operation: string): void {
+    const prefix = `workflow-${operation}-`
+    try {
+      const logs = readdirSync(this.deps.logsDir)
+        .filter((name) => name.startsWith(prefix) && name.endsWith('.log'))
+        .map((name) => path.join(this.deps.logsDir, name))
+        .map((file) => ({ file, time: statSync(file).mtimeMs }))
+        .sort((a, b) => b.time - a.time)
+      for (const { file } of logs.slice(LOGS_PER_OPERATION - 1)) rmSync(file, { force: true })
+    } catch (err) {
+      this.deps.logger.warn({ err, operation }, 'old workflow logs not pruned')
+    }
+  }
+
   logFile(operation: Pick<Operation, 'operation' | 'cmdId'>): string {
     // thin-edge.io names them workflow-<op>-<cmd_id>.log; ids are made safe for any filesystem.
     return path.join(this.deps.logsDir, `workflow-${operation.operation}-${safeName(operation.cmdId)}.log`)
   }
 
   private async drive(operation: Operation, resumed: boolean): Promise<void> {
+    if (!resumed) this.pruneLogs(operation.operation)
     const running: Running = {
       abort: new AbortController(),
       log: this.openLog(operation),
