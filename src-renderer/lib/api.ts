@@ -101,6 +101,12 @@ export type AuditQuery = {
 export const auditExportUrl = (format: 'csv' | 'json', query: Omit<AuditQuery, 'limit'> = {}) =>
   withQuery('/api/v1/audit/export', { format, ...query })
 
+/**
+ * Changes to twin fragments by key: a JSON value sets one, null removes it. The core publishes each
+ * retained on `te/<entity>/twin/<key>` and audits the edit as `entity.update`.
+ */
+export type TwinEdit = Record<string, unknown>
+
 /** The file an operation produced, as a link to download it. */
 export const operationFileUrl = (id: number) => `/api/v1/operations/${id}/file`
 
@@ -111,6 +117,11 @@ export const api = {
   status: () => request<StatusView>('GET', '/api/v1/status'),
   entities: () => request<EntitySummary[]>('GET', '/api/v1/entities'),
   entity: (id: string) => request<EntityDetail>('GET', entityPath(id)),
+  /**
+   * Edits twin fragments. The answer (202) only says the core published them: the twin changes when
+   * they come back through the bus, and the stream brings that change.
+   */
+  editTwin: (id: string, twin: TwinEdit) => request<{ twin: TwinEdit }>('PATCH', entityPath(id), { twin }),
   series: (id: number, from: number, to: number, points: number) =>
     request<SeriesAnswer>('GET', withQuery(`/api/v1/series/${id}`, { from, to, points })),
   events: (

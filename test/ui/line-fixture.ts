@@ -1,6 +1,7 @@
 // The simulated filling line as the API describes it, for component tests: a Twin filled in by
-// hand (no network) and a `fetch` that answers like the core does.
+// hand (no network), a `fetch` that answers like the core does, and a stand-in for its stream.
 import { vi } from 'vitest'
+import type { StreamChange } from '../../src-main/core/api/stream-protocol'
 import type { AlarmView, EntityDetail, EntitySummary, SeriesView, Severity } from '../../src-renderer/lib/api'
 import { Twin } from '../../src-renderer/lib/twin.svelte'
 
@@ -115,15 +116,16 @@ export function detail(summary: EntitySummary): EntityDetail {
 export type Handler = (request: { method: string; url: URL; body: unknown }) => unknown
 
 /**
- * Stubs `fetch` with JSON answers like the core's: `handler` returns the body (undefined → 404).
- * Returns the mock so tests can look at the calls.
+ * Stubs `fetch` with JSON answers like the core's: `handler` returns the body, a Response, or a
+ * promise of either (to hold an answer back); undefined → 404. Returns the mock so tests can look
+ * at the calls.
  */
 export function stubApi(handler: Handler) {
   const mock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input), 'http://127.0.0.1:8000')
     const method = init?.method ?? 'GET'
     const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined
-    const answer = handler({ method, url, body })
+    const answer = await handler({ method, url, body })
     if (answer === undefined)
       return new Response(JSON.stringify({ error: `no route ${method} ${url.pathname}` }), {
         status: 404,
@@ -145,4 +147,29 @@ export const entityDetails: Handler = ({ method, url }) => {
   if (method !== 'GET' || !match) return undefined
   const summary = LINE.find((e) => e.id === decodeURIComponent(match[1] as string))
   return summary && detail(summary)
+}
+
+/**
+ * Stubs the /api/v1/stream WebSocket for a Twin that is `start()`ed: `open()` it, then `push()`
+ * changes as one frame, as the core sends them.
+ */
+export function stubStream() {
+  let socket: FakeSocket | undefined
+  class FakeSocket {
+    onopen: (() => void) | null = null
+    onmessage: ((message: { data: string }) => void) | null = null
+    onclose: (() => void) | null = null
+    constructor(readonly url: string) {
+      socket = this
+    }
+    close() {}
+  }
+  vi.stubGlobal('WebSocket', FakeSocket)
+  return {
+    open: () => socket?.onopen?.(),
+    push: (...changes: StreamChange[]) =>
+      socket?.onmessage?.({
+        data: JSON.stringify({ type: 'changes', time: Date.now(), changes, droppedEvents: 0 }),
+      }),
+  }
 }
