@@ -191,4 +191,34 @@ describe('log files on disk', () => {
     )
     expect(readFileSync(path.join(dir, 'old-1.log'), 'utf8')).toBe('x\n')
   })
+
+  it('keeps the lines whose own time is in range, with the untimed lines that follow them', async () => {
+    const entry = {
+      type: 'app',
+      path: logFile(
+        'app.log',
+        [
+          '2026-11-22T09:59:00Z early',
+          '2026-11-22T10:00:00Z start',
+          'Error: stack',
+          '    at line (x.js:1)',
+          '{"level":50,"time":1795341900000,"msg":"json in range"}',
+          '{"level":30,"time":1795345200000,"msg":"json too late"}',
+          '2026-11-23 10:31:00,123 late, local time with a comma',
+          '  continues late',
+        ].join('\n'),
+      ),
+    }
+    const window = { dateFrom: new Date('2026-11-22T10:00:00Z'), dateTo: new Date('2026-11-22T10:30:00Z') }
+    expect(await collectLog(entry, request(window))).toBe(
+      [
+        'filename: app.log',
+        '2026-11-22T10:00:00Z start',
+        'Error: stack',
+        '    at line (x.js:1)',
+        '{"level":50,"time":1795341900000,"msg":"json in range"}',
+        '',
+      ].join('\n'),
+    )
+  })
 })

@@ -10,7 +10,7 @@ import type { LogFileEntry } from './log-plugin-config'
 
 export interface LogRequest {
   dateFrom: Date
-  /** Not used for files, as in thin-edge.io: a log modified after dateTo still holds earlier lines. */
+  /** Used for lines that carry their time; files are chosen by dateFrom alone (see lineTime). */
   dateTo: Date
   /** Keep only the lines that contain this text (an empty text keeps all). */
   searchText?: string
@@ -57,6 +57,7 @@ export async function collectLog(
 
   const kept = new LastLines(request.lines)
   const search = request.searchText ?? ''
+  const to = Number.isNaN(request.dateTo.getTime()) ? Number.POSITIVE_INFINITY : request.dateTo.getTime()
   const keep = (line: string) => {
     if (search === '' || line.includes(search)) kept.push(line)
   }
@@ -65,11 +66,41 @@ export async function collectLog(
     // An empty file adds nothing, not even its name (log_utils.rs `read_log_content`).
     if (info.size === 0) continue
     keep(`filename: ${path.basename(file)}`)
+    // Beyond thin-edge.io, which only picks files by date: a line that starts with its time is kept
+    // only within [dateFrom, dateTo], and the lines after it without a time (a stack trace, say)
+    // go with it.
+    let inRange = true
     const reader = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
-    for await (const line of reader) keep(line)
+    for await (const line of reader) {
+      const time = lineTime(line)
+      if (time !== undefined) inRange = time >= from && time <= to
+      if (inRange) keep(line)
+    }
   }
   const lines = kept.toArray()
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`
+}
+
+const ISO_START = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/
+const JSON_TIME = /^\{.{0,80}?"time":\s*(\d{10,13}(?:\.\d+)?)/
+
+/**
+ * When a log line happened, if it says so at its start: an ISO 8601 time (syslog-ng, EdgeTwin's
+ * workflow logs; local time when no zone is given) or a JSON line's `time` in epoch ms or s (pino,
+ * EdgeTwin's own log).
+ */
+export function lineTime(line: string): number | undefined {
+  const iso = ISO_START.exec(line)
+  if (iso) {
+    const time = Date.parse((iso[1] as string).replace(' ', 'T').replace(',', '.'))
+    return Number.isNaN(time) ? undefined : time
+  }
+  const json = JSON_TIME.exec(line)
+  if (json) {
+    const value = Number(json[1])
+    return value < 1e11 ? value * 1000 : value
+  }
+  return undefined
 }
 
 async function candidates(entries: readonly LogFileEntry[]): Promise<Candidate[]> {
