@@ -12,7 +12,9 @@ import type { Change } from '../twin/changes'
 import type { EntityStore } from '../twin/entity-store'
 import type { BuiltinOperation } from './builtin/builtin'
 import type { ConfigVersionStore } from './config-versions'
+import { fileUrl, localFile } from './file-transfer'
 import { isTerminal, type Operation, type OperationStore } from './operation-store'
+import { keepResults } from './results'
 import type { SoftwareInventory } from './software-inventory'
 import { watchFolders } from './watch'
 import { WorkflowEngine } from './workflow/engine'
@@ -395,23 +397,11 @@ export class Agent {
 
   /** The file under files/ a `tedgeUrl` of this core points at, if it does. */
   localFile(url: unknown): string | undefined {
-    if (typeof url !== 'string') return undefined
-    let pathname: string
-    try {
-      pathname = decodeURIComponent(new URL(url).pathname)
-    } catch {
-      return undefined
-    }
-    const prefix = '/te/v1/files/'
-    if (!pathname.startsWith(prefix)) return undefined
-    const root = path.resolve(this.deps.dataDir, 'files')
-    const file = path.resolve(root, pathname.slice(prefix.length))
-    return file.startsWith(root + path.sep) ? file : undefined
+    return localFile(this.deps.dataDir, url)
   }
 
   fileUrl(entity: string, operation: string, cmdId: string): string {
-    const name = entity.replace(/\/+$/, '').replaceAll('/', '_')
-    return `${this.deps.httpUrl()}/te/v1/files/${name}/${operation}/${cmdId}`
+    return fileUrl(this.deps.httpUrl(), entity, operation, cmdId)
   }
 
   private parentOf(entity: string, cmdId: string): Operation | undefined {
@@ -459,7 +449,10 @@ export class Agent {
 
   /** A command ended: keep what it reported, and clear the topic when EdgeTwin requested it. */
   private finished(operation: Operation): void {
-    if (operation.status === 'successful') this.keepResults(operation)
+    if (operation.status === 'successful') {
+      const { configs, software, dataDir } = this.deps
+      keepResults(operation, { configs, software, dataDir, time: this.deps.now() })
+    }
     if (operation.requestedBy && operation.parentId === null && !operation.cleared) this.clearTopic(operation)
     if (
       operation.operation === 'software_update' &&
@@ -471,38 +464,6 @@ export class Agent {
         this.request(operation.entity, 'software_list', {}, 'edgetwin')
       } catch (err) {
         this.deps.logger.debug({ err }, 'no software_list after software_update')
-      }
-    }
-  }
-
-  private keepResults(operation: Operation): void {
-    const { payload, entity } = operation
-    const time = this.deps.now()
-    switch (operation.operation) {
-      case 'software_list':
-        this.deps.software.set(entity, payload.currentSoftwareList, time)
-        return
-      case 'config_snapshot':
-      case 'config_update': {
-        const file = this.localFile(payload.tedgeUrl)
-        if (!file || typeof payload.type !== 'string') return
-        let content: Buffer
-        try {
-          content = readFileSync(file)
-        } catch {
-          return
-        }
-        const restore = operation.agentState.restoreOf !== undefined
-        this.deps.configs.record({
-          entity,
-          type: payload.type,
-          content,
-          source: operation.operation === 'config_snapshot' ? 'snapshot' : restore ? 'restore' : 'update',
-          operationId: operation.id,
-          actor: operation.requestedBy,
-          path: typeof payload.path === 'string' ? payload.path : null,
-          time,
-        })
       }
     }
   }

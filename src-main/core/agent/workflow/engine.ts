@@ -1,9 +1,9 @@
-import { closeSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { type BuiltinContext, type BuiltinOperation, OperationFailure } from '../builtin/builtin'
 import { isTerminal, type Operation, type OperationStore } from '../operation-store'
+import { CommandLog, commandLogFile, pruneCommandLogs, safeName } from './command-log'
 import type { Action, StateDefinition, TemplateContext, Transition, WorkflowDefinition } from './model'
 import type { WorkflowRegistry } from './registry'
 import {
@@ -27,8 +27,6 @@ interface Step extends Transition {
 interface Running {
   abort: AbortController
   cancelledBy?: string
-  /** The command's log open for appending, or undefined when it cannot be written. */
-  log: number | undefined
   /** What the current state waits on can be interrupted (a script, a transfer, an await). */
   interruptible: boolean
 }
@@ -53,9 +51,6 @@ export interface EngineDeps {
   now: () => number
   logger: Logger
 }
-
-/** Newest workflow logs kept per operation (thin-edge.io `logs.max_per_operation` keeps 5). */
-export const LOGS_PER_OPERATION = 20
 
 /**
  * Runs the workflows of the commands EdgeTwin executes (reference §3.4): each state's action, then
@@ -118,36 +113,16 @@ export class WorkflowEngine {
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   }
 
-  /** Keeps the newest LOGS_PER_OPERATION - 1 logs of an operation, making room for a new one. */
-  private pruneLogs(operation: string): void {
-    const prefix = `workflow-${operation}-`
-    try {
-      const logs = readdirSync(this.deps.logsDir)
-        .filter((name) => name.startsWith(prefix) && name.endsWith('.log'))
-        .map((name) => path.join(this.deps.logsDir, name))
-        .map((file) => ({ file, time: statSync(file).mtimeMs }))
-        .sort((a, b) => b.time - a.time)
-      for (const { file } of logs.slice(LOGS_PER_OPERATION - 1)) rmSync(file, { force: true })
-    } catch (err) {
-      this.deps.logger.warn({ err, operation }, 'old workflow logs not pruned')
-    }
-  }
-
   logFile(operation: Pick<Operation, 'operation' | 'cmdId'>): string {
-    // thin-edge.io names them workflow-<op>-<cmd_id>.log; ids are made safe for any filesystem.
-    return path.join(this.deps.logsDir, `workflow-${operation.operation}-${safeName(operation.cmdId)}.log`)
+    return commandLogFile(this.deps.logsDir, operation.operation, operation.cmdId)
   }
 
   private async drive(operation: Operation, resumed: boolean): Promise<void> {
-    if (!resumed) this.pruneLogs(operation.operation)
-    const running: Running = {
-      abort: new AbortController(),
-      log: this.openLog(operation),
-      interruptible: false,
-    }
+    if (!resumed) pruneCommandLogs(this.deps.logsDir, operation.operation, this.deps.logger)
+    const log = new CommandLog(this.logFile(operation), this.deps.logger, this.deps.now)
+    const running: Running = { abort: new AbortController(), interruptible: false }
     this.running.set(operation.id, running)
-    const write = (line: string) =>
-      this.appendLog(running, `${new Date(this.deps.now()).toISOString()} ${line}\n`)
+    const write = (line: string) => log.write(line)
     try {
       if (resumed) {
         write(`resumed in state ${operation.status} after a restart of EdgeTwin`)
@@ -194,33 +169,7 @@ export class WorkflowEngine {
     } finally {
       this.running.delete(operation.id)
       this.builtinRuns.delete(operation.id)
-      // A built-in run may still log after this: it must not write to a descriptor reused since.
-      if (running.log !== undefined) closeSync(running.log)
-      running.log = undefined
-    }
-  }
-
-  private openLog(operation: Operation): number | undefined {
-    try {
-      return openSync(this.logFile(operation), 'a')
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'workflow log not writable')
-      return undefined
-    }
-  }
-
-  /**
-   * Written synchronously, a line at a time: whoever reads the log of a command that just ended (the
-   * API, the UI on its change) finds every line, the last state's included.
-   */
-  private appendLog(running: Running, text: string): void {
-    if (running.log === undefined) return
-    try {
-      writeSync(running.log, text)
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'workflow log not writable')
-      closeSync(running.log)
-      running.log = undefined
+      log.close()
     }
   }
 
@@ -594,8 +543,6 @@ const toStep = (update: StateUpdate): Step => ({
   reason: update.reason,
   patch: update.fields,
 })
-
-const safeName = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_')
 
 function describe(action: Action): string {
   switch (action.kind) {
