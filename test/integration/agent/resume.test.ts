@@ -318,7 +318,7 @@ action = "cleanup"
     })
     const topic = commandTopic('software_update', requested.cmdId)
     const installing = Number(await written(path.join(fixtureDir, 'sleepy.install.pid')))
-    // The plugin's process group outlives EdgeTwin (reported, not stopped on resume): ended by the test.
+    // Should the resume not stop it, the test ends it.
     leftovers.push(installing)
     const executing = await storedIn(dir, requested.cmdId, 'executing')
     await expectBrokerHolds(first, topic, executing)
@@ -333,6 +333,9 @@ action = "cleanup"
     })
     expect(done.states.map((s) => s.status)).toEqual(['init', 'scheduled', 'executing', 'failed'])
     expect(done.log).toMatch(/resumed in state executing after a restart of EdgeTwin/)
+    // The plugin call that outlived EdgeTwin is stopped with its process group (the sleep is in it).
+    expect(done.log).toMatch(/stopped the script run left by the previous EdgeTwin \(process group \d+\)/)
+    await vi.waitFor(() => expect(alive(installing), 'the orphaned plugin still runs').toBe(false))
     await expectClearedAfter(second, dir, watcher, done)
   })
 })

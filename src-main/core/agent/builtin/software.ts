@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseUpdateList, type SoftwareManager } from '../software'
+import { markProcessGroup } from '../workflow/script'
 import { type BuiltinOperation, OperationFailure, standardWorkflow } from './builtin'
 
 /**
@@ -31,7 +32,7 @@ export function softwareOperations(options: {
       name: 'software_update',
       workflow: standardWorkflow('software_update'),
       capability: types,
-      async run({ operation, signal, log }) {
+      async run({ operation, signal, log, note }) {
         let updateList: ReturnType<typeof parseUpdateList>
         try {
           updateList = parseUpdateList(operation.payload.updateList)
@@ -41,6 +42,8 @@ export function softwareOperations(options: {
         const result = await manager.update(updateList, {
           signal,
           log,
+          // Noted like a workflow script's: after a crash, the resumed command stops what is left of it.
+          onSpawn: (pid) => note({ script: markProcessGroup(pid) }),
           download: async (url, module, downloadSignal) => {
             const dir = path.join(options.downloadsDir, `software-${operation.id}`)
             await mkdir(dir, { recursive: true })

@@ -31,6 +31,8 @@ export interface PluginCallOptions {
   signal?: AbortSignal
   log?: (line: string) => void
   env?: NodeJS.ProcessEnv
+  /** The plugin started, leading its own process group. */
+  onSpawn?: (pid: number) => void
 }
 
 /**
@@ -64,6 +66,7 @@ export function runPluginProcess(
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,
     })
+    if (child.pid !== undefined) options.onSpawn?.(child.pid)
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return

@@ -112,6 +112,7 @@ export class SmPlugin {
       killGraceMs: this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       signal: ctx.signal,
       log: ctx.log,
+      onSpawn: ctx.onSpawn,
       env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
     })
     const { exit } = result

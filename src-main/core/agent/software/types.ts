@@ -75,6 +75,8 @@ export interface SoftwareCallContext {
   log?: (line: string) => void
   /** The operation's log file: thin-edge.io appends ", see device log file <path>" to a failure reason. */
   logPath?: string
+  /** A plugin call started (its process group leader), so a crash can be cleaned up after. */
+  onSpawn?: (pid: number) => void
 }
 
 export interface SoftwareUpdateContext extends SoftwareCallContext {
