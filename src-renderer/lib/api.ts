@@ -86,6 +86,8 @@ export type OperationQuery = {
   status?: string[] | 'active'
   from?: number
   to?: number
+  /** Only operations with a smaller id: the page after one whose smallest id this is. */
+  before?: number
   limit?: number
 }
 

@@ -37,6 +37,8 @@ export interface OperationQuery {
   statuses?: string[]
   from?: number
   to?: number
+  /** Only operations with a smaller id: the next page of a list read newest first. */
+  before?: number
   limit: number
 }
 
@@ -226,6 +228,7 @@ export class OperationStore {
       .add('operation = ?', q.operation)
       .add('created_at >= ?', q.from)
       .add('created_at < ?', q.to)
+      .add('id < ?', q.before)
       .oneOf('entity', q.entities)
     const named = q.statuses?.filter((s) => s !== 'active')
     if (q.statuses?.includes('active')) {

@@ -68,6 +68,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         status?: string
         from?: string
         to?: string
+        before?: number
         limit: number
       }
     }>(
@@ -85,6 +86,11 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
               status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
               from: { type: 'string' },
               to: { type: 'string' },
+              before: {
+                type: 'integer',
+                minimum: 1,
+                description: 'only operations with a smaller id: the smallest id of the previous page',
+              },
               limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
             },
             additionalProperties: false,
@@ -108,6 +114,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
             statuses: q.status?.split(',').filter(Boolean),
             from: parseQueryTime(q.from, 'from'),
             to: parseQueryTime(q.to, 'to'),
+            before: q.before,
             limit: q.limit,
           })
           .map((o) => agent.view(o))
