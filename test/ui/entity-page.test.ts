@@ -241,6 +241,27 @@ describe('EntityPage', () => {
     ])
   })
 
+  it('loads the operations, configuration and audit tabs when they are first opened', async () => {
+    const { user } = await open()
+    // The first import compiles the tab's components: give it more than findBy's default second.
+    const slow = { timeout: 15_000 }
+    await user.click(screen.getByRole('tab', { name: 'Operations' }))
+    const panel = screen.getByRole('tabpanel', { name: 'Operations' })
+    expect(await within(panel).findByRole('heading', { name: 'Run an operation' }, slow)).toBeInTheDocument()
+
+    await user.click(screen.getByRole('tab', { name: 'Configuration' }))
+    expect(await screen.findByRole('combobox', { name: 'Configuration file' }, slow)).toHaveValue(
+      'recipes.json',
+    )
+
+    await user.click(screen.getByRole('tab', { name: 'Audit' }))
+    expect(await screen.findByRole('form', { name: 'Filter the audit trail' }, slow)).toBeInTheDocument()
+
+    // Loaded once, a tab opens again at once.
+    await user.click(screen.getByRole('tab', { name: 'Operations' }))
+    expect(screen.getByRole('heading', { name: 'Run an operation' })).toBeInTheDocument()
+  })
+
   it('loads each range with its window and about one point per pixel', async () => {
     const { user } = await open()
     await waitFor(() => expect(seriesCalls()).toHaveLength(2))
