@@ -84,9 +84,12 @@ declare module 'aedes-persistence/callBackPersistence.js' {
   import type { PersistenceBroker } from 'aedes-persistence/asyncPersistence.js'
 
   /** The adapter aedes' own default persistence uses: callback style when given a callback, else promises. */
-  export class CallBackPersistence<Options = Record<string, unknown>> extends EventEmitter {
-    constructor(asyncInstanceFactory: (opts: Options) => MemoryPersistence, opts?: Options)
-    readonly asyncPersistence: MemoryPersistence
+  export class CallBackPersistence<
+    Options = Record<string, unknown>,
+    Instance extends MemoryPersistence = MemoryPersistence,
+  > extends EventEmitter {
+    constructor(asyncInstanceFactory: (opts: Options) => Instance, opts?: Options)
+    readonly asyncPersistence: Instance
     get broker(): PersistenceBroker
     setup(broker: PersistenceBroker): Promise<void>
     createRetainedStream(pattern: string): Readable

@@ -4,11 +4,11 @@ import { Aedes, type Client, type PublishPacket } from 'aedes'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
 import type { Bus, BusHandler, PublishOptions } from './bus'
+import { holdUntilResumed, publishInOrder } from './delivery-order'
 import { listenError } from './listen-error'
 import { createSqlitePersistence } from './sqlite-persistence'
 
 type Done = (error?: Error) => void
-type AedesPublish = (packet: PublishPacket, client: Client | null | Done, done?: Done) => void
 
 export interface EmbeddedBusOptions {
   db: Database
@@ -67,13 +67,13 @@ export class EmbeddedBus implements Bus {
         })
       },
     })
-    // aedes' types declare only publish(packet, callback); it also takes the publishing client.
-    const publish = broker.publish.bind(broker) as unknown as AedesPublish
+    // aedes itself calls broker.publish for clients' messages, wills and its $SYS topics, so with the core's
+    // and the early one above, every publish goes through publishInOrder.
+    const publish = publishInOrder(broker)
     broker.publish = ((packet: PublishPacket, client: Client | null | Done, done?: Done) => {
-      if (!publishedEarly.has(packet)) return publish(packet, client, done)
-      publishedEarly.delete(packet)
-      const callback = typeof client === 'function' ? client : done
-      process.nextTick(() => callback?.())
+      const callback = (typeof client === 'function' ? client : done) ?? (() => {})
+      if (publishedEarly.delete(packet)) return process.nextTick(() => callback())
+      publish(packet, typeof client === 'function' ? null : client, callback)
     }) as Aedes['publish']
     await broker.listen()
     broker.on('clientError', (client, error) =>
@@ -85,8 +85,13 @@ export class EmbeddedBus implements Bus {
     this.broker = broker
     const server = net.createServer((socket) => {
       this.sockets.add(socket)
+      // aedes writes packet by packet (a SUBACK, then each retained message): with Nagle's algorithm a small
+      // write after another waits for the peer's delayed ACK, 40 ms on Linux.
+      socket.setNoDelay(true)
       socket.once('close', () => this.sockets.delete(socket))
-      broker.handle(socket)
+      holdUntilResumed(broker.handle(socket), (clientId, packet) =>
+        persistence.asyncPersistence.outgoingUnsent(clientId, packet),
+      )
     })
     this.server = server
     server.listen(port, host)

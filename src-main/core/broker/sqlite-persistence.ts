@@ -198,6 +198,19 @@ export class SqlitePersistence extends MemoryPersistence {
     return row === undefined ? undefined : decodePacket(row)
   }
 
+  /**
+   * Whether the client's queue holds `packet` and it was not sent yet: no packet identifier given to it (aedes
+   * gives one as it sends, live or in the replay at a reconnect) and not acknowledged (which removes it).
+   */
+  outgoingUnsent(clientId: string, packet: Pick<PersistencePacket, 'brokerId' | 'brokerCounter'>): boolean {
+    const row = this.#statements().outgoingUnsent.get(
+      clientId,
+      packet.brokerId ?? null,
+      packet.brokerCounter ?? null,
+    )
+    return row !== undefined
+  }
+
   override outgoingStream(client: PersistenceClient): Readable {
     const rows = this.#statements().outgoingByClient.all(client.id)
     return Readable.from(rows.map(decodePacket))
@@ -246,7 +259,9 @@ export class SqlitePersistence extends MemoryPersistence {
 }
 
 /** What aedes takes as its `persistence` option: the same callback/promise adapter as aedes' default store. */
-export function createSqlitePersistence(db: Database): CallBackPersistence<SqlitePersistenceOptions> {
+export function createSqlitePersistence(
+  db: Database,
+): CallBackPersistence<SqlitePersistenceOptions, SqlitePersistence> {
   return new CallBackPersistence((options: SqlitePersistenceOptions) => new SqlitePersistence(options), {
     db,
   })
@@ -327,6 +342,7 @@ interface Statements {
   >
   outgoingClear: Statement<[string, number | null], PacketRow>
   outgoingByClient: Statement<[string], PacketRow>
+  outgoingUnsent: Statement<[string, string | null, number | null], { seq: number }>
   incomingAll: Statement<[], PacketRow & { client_id: string }>
   incomingUpsert: Statement<[string, number | undefined, string, Buffer | string | null]>
   incomingDelete: Statement<[string, number | undefined]>
@@ -403,6 +419,10 @@ function prepareStatements(db: Database): Statements {
     ),
     outgoingByClient: db.prepare(
       'SELECT packet, payload FROM broker_outgoing WHERE client_id = ? ORDER BY seq',
+    ),
+    outgoingUnsent: db.prepare(
+      `SELECT seq FROM broker_outgoing
+       WHERE client_id = ? AND broker_id IS ? AND broker_counter IS ? AND message_id IS NULL LIMIT 1`,
     ),
     incomingAll: db.prepare('SELECT client_id, packet, payload FROM broker_incoming'),
     incomingUpsert: db.prepare(
