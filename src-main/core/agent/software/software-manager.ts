@@ -1,3 +1,5 @@
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
 import { abortError, type SmPlugin, type UpdateLine } from './plugin'
 import { type DiscoverOptions, discoverPlugins, type SmPluginSet } from './plugin-set'
 import type {
@@ -68,15 +70,22 @@ export async function updateSoftware(
   return { status: 'failed', reason: failureReason(messages, ctx.logPath), failures }
 }
 
-/** Keeps plugins between requests and re-reads the directory before each update, as tedge-agent does. */
+/**
+ * Keeps plugins between requests and looks at the directory before each update, as tedge-agent does;
+ * the plugins are discovered again (each one's `list` run) only when the directory changed.
+ */
 export class SoftwareManager {
   private current: SmPluginSet | undefined
+  private signature: string | undefined
 
   constructor(private readonly options: DiscoverOptions & { pluginDir: string }) {}
 
-  /** (Re)discovers the plugins; the software types for the capability payload are `types()` of the result. */
+  /** The plugins; the software types for the capability payload are `types()` of the result. */
   async load(ctx: SoftwareCallContext = {}): Promise<SmPluginSet> {
+    const signature = await folderSignature(this.options.pluginDir)
+    if (this.current && signature === this.signature) return this.current
     this.current = await discoverPlugins(this.options.pluginDir, this.options, { signal: ctx.signal })
+    this.signature = signature
     return this.current
   }
 
@@ -222,4 +231,16 @@ function failedModule(module: ModuleUpdate, reason: string): FailedModule {
 
 function describe(module: ModuleUpdate): string {
   return module.version === undefined ? `"${module.name}"` : `"${module.name}" version "${module.version}"`
+}
+
+/** What discovery depends on: each file's name, size, mode and modification time. */
+async function folderSignature(dir: string): Promise<string> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  const entries = await Promise.all(
+    names.sort().map(async (name) => {
+      const info = await stat(path.join(dir, name)).catch(() => undefined)
+      return info ? `${name}:${info.size}:${info.mode}:${info.mtimeMs}` : name
+    }),
+  )
+  return entries.join('\n')
 }
