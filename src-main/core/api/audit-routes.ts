@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import type { AuditEntry, AuditQuery } from '../audit/audit-store'
-import { open, parseQueryTime, topicIdParam } from './params'
+import { open, pageLimit, parseQueryTime, timeRange, topicIdParam } from './params'
 
 interface AuditQuerystring {
   entity?: string
@@ -14,8 +14,7 @@ interface AuditQuerystring {
 const filters = {
   entity: { type: 'string', description: 'topic id' },
   action: { type: 'string', description: 'e.g. operation.request, config.update, alarm.acknowledge' },
-  from: { type: 'string', description: 'epoch ms or ISO 8601' },
-  to: { type: 'string', description: 'epoch ms or ISO 8601' },
+  ...timeRange,
 }
 /** An export holds the whole trail of a range; the list view pages. */
 const EXPORT_LIMIT = 1_000_000
@@ -58,7 +57,7 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
           tags: ['audit'],
           querystring: {
             type: 'object',
-            properties: { ...filters, limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 } },
+            properties: { ...filters, limit: pageLimit },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: open() } },

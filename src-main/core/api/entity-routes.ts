@@ -2,17 +2,18 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import { twinKeyError } from '../telemetry/payload'
 import { formatTopic } from '../topics'
-import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
+import {
+  actorOf,
+  entityIdParams,
+  HttpError,
+  numericIdParams,
+  open,
+  parseQueryTime,
+  requireEntity,
+  topicIdParam,
+} from './params'
 import type { SeriesAnswer } from './types'
 import { entityDetail, entitySummary } from './views'
-
-const entityId = {
-  type: 'object',
-  required: ['id'],
-  properties: {
-    id: { type: 'string', description: 'Topic id, URL-encoded as one segment: device%2Fchild01%2F%2F' },
-  },
-} as const
 
 const summary = open({
   id: { type: 'string' },
@@ -64,7 +65,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'One entity: identity, twin, config, capabilities, health, series with latest values',
           tags: ['entities'],
-          params: entityId,
+          params: entityIdParams,
           response: {
             200: open({
               ...summary.properties,
@@ -88,7 +89,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           summary:
             'Edit twin fragments: each is published retained on twin/<key> (null removes it); audited with before and after',
           tags: ['entities'],
-          params: entityId,
+          params: entityIdParams,
           body: {
             type: 'object',
             required: ['twin'],
@@ -108,7 +109,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
         const before = Object.fromEntries(edits.map(([key]) => [key, current?.get(key)?.value ?? null]))
         const after = Object.fromEntries(edits)
         parts.audit.append({
-          actor: request.actor ?? 'api',
+          actor: actorOf(request),
           action: 'entity.update',
           entity: entity.topicId,
           target: `twin/${edits.map(([key]) => key).join(',')}`,
@@ -136,7 +137,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           summary:
             'Values of a series in a time range, downsampled to at most `points` buckets (min/max/avg)',
           tags: ['measurements'],
-          params: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+          params: numericIdParams,
           querystring: {
             type: 'object',
             properties: {

@@ -1,16 +1,21 @@
 import { readFile } from 'node:fs/promises'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { AgentError, type Operation } from '../agent'
 import type { CoreParts } from '../app'
-import { HttpError, open, parseQueryTime, requireEntity, topicIdParam } from './params'
+import {
+  actorOf,
+  entityIdParams,
+  HttpError,
+  numericIdParams,
+  open,
+  pageLimit,
+  parseQueryTime,
+  requireEntity,
+  timeRange,
+  topicIdParam,
+} from './params'
 import type { ConfigTypeView, OperationDetail, OperationRequest, SoftwareView } from './types'
 
-const entityId = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', description: 'Topic id, URL-encoded as one segment' } },
-} as const
-const numericId = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } } as const
 const operationSchema = open({
   id: { type: 'integer' },
   entity: { type: 'string' },
@@ -32,8 +37,6 @@ const versionSchema = open({
 })
 /** Configuration files are text and small; thin-edge.io's own JSON limit is 1 MiB. */
 const CONFIG_CONTENT_LIMIT = 512 * 1024
-
-const actorOf = (request: FastifyRequest) => request.actor ?? 'api'
 
 /** The agent's errors carry their HTTP status. */
 function agentCall<T>(call: () => T): T {
@@ -84,14 +87,13 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
               subtree: { type: 'boolean', default: false },
               operation: { type: 'string' },
               status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
-              from: { type: 'string' },
-              to: { type: 'string' },
+              ...timeRange,
               before: {
                 type: 'integer',
                 minimum: 1,
                 description: 'only operations with a smaller id: the smallest id of the previous page',
               },
-              limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
+              limit: pageLimit,
             },
             additionalProperties: false,
           },
@@ -127,7 +129,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'One operation with its states and workflow log',
           tags: ['operations'],
-          params: numericId,
+          params: numericIdParams,
           response: { 200: operationSchema },
         },
       },
@@ -147,7 +149,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'The file an operation produced (an uploaded log, a configuration snapshot)',
           tags: ['operations'],
-          params: numericId,
+          params: numericIdParams,
         },
       },
       async (request, reply) => {
@@ -165,7 +167,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Request an operation: publishes its `init` command (recorded in the audit trail)',
           tags: ['operations'],
-          params: entityId,
+          params: entityIdParams,
           body: {
             type: 'object',
             required: ['operation'],
@@ -192,7 +194,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Cancel a running operation where its workflow allows (recorded in the audit trail)',
           tags: ['operations'],
-          params: numericId,
+          params: numericIdParams,
           response: { 200: operationSchema },
         },
       },
@@ -204,7 +206,13 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
 
     app.get<{ Params: { id: string } }>(
       '/api/v1/entities/:id/software',
-      { schema: { summary: 'Software installed, as last reported', tags: ['software'], params: entityId } },
+      {
+        schema: {
+          summary: 'Software installed, as last reported',
+          tags: ['software'],
+          params: entityIdParams,
+        },
+      },
       async (request): Promise<SoftwareView> => {
         const entity = requireEntity(parts, request.params.id).topicId
         const inventory = parts.software.get(entity)
@@ -222,7 +230,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Configuration types with their latest version',
           tags: ['configuration'],
-          params: entityId,
+          params: entityIdParams,
         },
       },
       async (request): Promise<ConfigTypeView[]> => {
@@ -246,7 +254,10 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Versions of one configuration file, newest first',
           tags: ['configuration'],
-          params: { ...entityId, properties: { ...entityId.properties, type: { type: 'string' } } },
+          params: {
+            ...entityIdParams,
+            properties: { ...entityIdParams.properties, type: { type: 'string' } },
+          },
           response: { 200: { type: 'array', items: versionSchema } },
         },
       },
@@ -262,7 +273,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'One configuration version with its content',
           tags: ['configuration'],
-          params: numericId,
+          params: numericIdParams,
         },
       },
       async (request) => {
@@ -280,7 +291,10 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Send a new configuration (a config_update, recorded in the audit trail)',
           tags: ['configuration'],
-          params: { ...entityId, properties: { ...entityId.properties, type: { type: 'string' } } },
+          params: {
+            ...entityIdParams,
+            properties: { ...entityIdParams.properties, type: { type: 'string' } },
+          },
           body: {
             type: 'object',
             required: ['content'],
@@ -308,7 +322,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Send an earlier configuration version again (a config_update, audited)',
           tags: ['configuration'],
-          params: numericId,
+          params: numericIdParams,
           response: { 201: operationSchema },
         },
       },

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CoreParts } from '../app'
 import { normalizeEntityId } from '../topics'
 import type { Entity } from '../twin/entity-store'
@@ -59,3 +59,31 @@ export const open = (properties: Record<string, unknown> = {}) => ({
   properties,
   additionalProperties: true,
 })
+
+/** Who acts, for the audit trail: the UI's session (`ui`) or a bearer token (`api`). */
+export const actorOf = (request: FastifyRequest): string => request.actor ?? 'api'
+
+/** Route params `{id}` naming an entity by its topic id. */
+export const entityIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', description: 'Topic id, URL-encoded as one segment: device%2Fchild01%2F%2F' },
+  },
+} as const
+
+/** Route params `{id}` naming a stored row (alarm, operation, configuration version). */
+export const numericIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer' } },
+} as const
+
+/** How many rows a list answers with. */
+export const pageLimit = { type: 'integer', minimum: 1, maximum: 10000, default: 200 } as const
+
+/** `from` and `to` query parameters, parsed by parseQueryTime. */
+export const timeRange = {
+  from: { type: 'string', description: 'epoch ms or ISO 8601' },
+  to: { type: 'string', description: 'epoch ms or ISO 8601' },
+} as const

@@ -3,7 +3,16 @@ import type { CoreParts } from '../app'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
 import { formatTopic } from '../topics'
-import { entityFilter, HttpError, open, parseQueryTime } from './params'
+import {
+  actorOf,
+  entityFilter,
+  HttpError,
+  numericIdParams,
+  open,
+  pageLimit,
+  parseQueryTime,
+  timeRange,
+} from './params'
 import { alarmView, eventView } from './views'
 
 const list = (values: readonly string[]) => ({
@@ -12,11 +21,6 @@ const list = (values: readonly string[]) => ({
   pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`,
 })
 
-const limit = { type: 'integer', minimum: 1, maximum: 10000, default: 200 }
-const timeRange = {
-  from: { type: 'string', description: 'epoch ms or ISO 8601' },
-  to: { type: 'string', description: 'epoch ms or ISO 8601' },
-}
 const entityScope = {
   entity: { type: 'string', description: 'topic id, e.g. device/filler//' },
   subtree: { type: 'boolean', default: false, description: 'include the descendants of `entity`' },
@@ -31,7 +35,6 @@ const alarmSchema = open({
   firstTime: { type: 'number' },
   lastTime: { type: 'number' },
 })
-const alarmId = { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }
 
 /** /api/v1: events and alarms (with acknowledge and clear). */
 export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
@@ -59,7 +62,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
           tags: ['events'],
           querystring: {
             type: 'object',
-            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, limit },
+            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, limit: pageLimit },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: open() } },
@@ -93,7 +96,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
               ...entityScope,
               status: { ...list(['active', 'acknowledged', 'cleared']), default: 'active,acknowledged' },
               severity: list(SEVERITIES),
-              limit,
+              limit: pageLimit,
             },
             additionalProperties: false,
           },
@@ -115,7 +118,14 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
 
     app.get<{ Params: { id: number } }>(
       '/api/v1/alarms/:id',
-      { schema: { summary: 'One alarm', tags: ['alarms'], params: alarmId, response: { 200: alarmSchema } } },
+      {
+        schema: {
+          summary: 'One alarm',
+          tags: ['alarms'],
+          params: numericIdParams,
+          response: { 200: alarmSchema },
+        },
+      },
       async (request) => alarmView(parts, findAlarm(request.params.id)),
     )
 
@@ -125,7 +135,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Acknowledge an active alarm (recorded in the audit trail)',
           tags: ['alarms'],
-          params: alarmId,
+          params: numericIdParams,
           response: { 200: alarmSchema },
         },
       },
@@ -133,7 +143,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         const alarm = findAlarm(request.params.id)
         if (alarm.status !== 'active')
           throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
-        const actor = request.actor ?? 'api'
+        const actor = actorOf(request)
         const updated = parts.alarms.acknowledge(alarm, Date.now(), actor)
         const view = alarmView(parts, updated)
         parts.audit.append({
@@ -155,7 +165,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Clear an open alarm: recorded in the audit and published as an empty retained message',
           tags: ['alarms'],
-          params: alarmId,
+          params: numericIdParams,
           response: { 200: alarmSchema },
         },
       },
@@ -163,7 +173,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         const alarm = findAlarm(request.params.id)
         if (alarm.status === 'cleared') throw new HttpError(409, `alarm ${alarm.id} is already cleared`)
         const entity = parts.entities.byId(alarm.entityId)
-        const actor = request.actor ?? 'api'
+        const actor = actorOf(request)
         const cleared = parts.alarms.clear(alarm.entityId, alarm.type, Date.now(), actor) ?? alarm
         const view = alarmView(parts, cleared)
         parts.audit.append({
