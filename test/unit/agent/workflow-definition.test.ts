@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { standardWorkflow } from '../../../src-main/core/agent/builtin/builtin'
 import {
-  builtinWorkflow,
   externalStates,
   parseWorkflow,
   placeholderWorkflow,
@@ -447,7 +447,7 @@ describe('parseWorkflow: invalid files give the placeholder workflow', () => {
   })
 })
 
-describe('placeholderWorkflow and builtinWorkflow', () => {
+describe('placeholderWorkflow and the built-in workflow', () => {
   it('builds the placeholder of any operation', () => {
     const workflow = placeholderWorkflow('restart', 'x.toml', 'broken')
     expect(workflow).toMatchObject({
@@ -460,8 +460,8 @@ describe('placeholderWorkflow and builtinWorkflow', () => {
   })
 
   it("builds thin-edge's workflow of a built-in operation", () => {
-    const workflow = builtinWorkflow('software_update')
-    expect(workflow).toMatchObject({ operation: 'software_update', version: 'builtin', source: 'builtin' })
+    const workflow = parseWorkflow(standardWorkflow('software_update'), 'builtin')
+    expect(workflow).toMatchObject({ operation: 'software_update', source: 'builtin' })
     expect([...workflow.states.keys()]).toEqual(['init', 'scheduled', 'executing', 'successful', 'failed'])
     expect(state(workflow, 'init').onSuccess).toEqual({ status: 'scheduled' })
     expect(state(workflow, 'scheduled')).toMatchObject({

@@ -78,29 +78,6 @@ export function placeholderWorkflow(
 }
 
 /**
- * The workflow of an operation the agent implements itself (`OperationWorkflow::built_in`):
- * init → scheduled (`operation = "builtin:<op>"`) → executing (await completion) → successful | failed.
- */
-export function builtinWorkflow(operation: string): WorkflowDefinition {
-  const states = [
-    stateOf('init', { kind: 'proceed' }, { onSuccess: { status: 'scheduled' } }),
-    stateOf(
-      'scheduled',
-      { kind: 'operation', operation: `builtin:${operation}`, input: {} },
-      { onExec: { status: 'executing' } },
-    ),
-    stateOf('executing', builtinAction('await-operation-completion'), {
-      onSuccess: SUCCESSFUL,
-      onError: FAILED,
-      onTimeout: TIMEOUT,
-    }),
-    stateOf('successful', { kind: 'cleanup' }),
-    stateOf('failed', { kind: 'cleanup' }),
-  ]
-  return { operation, version: 'builtin', source: 'builtin', states: byName(states), defaults: {} }
-}
-
-/**
  * Statuses a handler leads to that no state of this workflow defines. thin-edge accepts them: such a
  * state belongs to another participant and the agent just waits (operation-workflow.md).
  */

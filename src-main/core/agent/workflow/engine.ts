@@ -73,10 +73,6 @@ export class WorkflowEngine {
     void this.drive(operation, resumed)
   }
 
-  isRunning(operation: Operation): boolean {
-    return this.running.has(operation.id)
-  }
-
   cancellable(operation: Operation): boolean {
     return this.running.get(operation.id)?.interruptible ?? false
   }

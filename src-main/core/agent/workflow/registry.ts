@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
-import { parseWorkflow } from './definition'
+import { externalStates, parseWorkflow } from './definition'
 import type { WorkflowDefinition } from './model'
 
 interface Loaded {
@@ -91,6 +91,10 @@ export class WorkflowRegistry {
       const { definition } = loaded
       if (definition.invalid)
         this.deps.logger.warn({ source, reason: definition.invalid }, 'invalid workflow')
+      const external = externalStates(definition)
+      // Allowed (thin-edge.io): another participant moves the command on from these states.
+      if (external.length)
+        this.deps.logger.info({ source, states: external }, 'workflow leaves states to others')
       // No operation could be read (not TOML, no `operation`): thin-edge.io ignores the file, and
       // an empty name would publish the capability `te/<device>/cmd/`.
       if (definition.operation === '') continue
