@@ -237,7 +237,7 @@ describe('Operation forms', () => {
           payload: {
             type: 'syslog',
             dateFrom: new Date(NOW - 3_600_000).toISOString(),
-            dateTo: new Date(NOW).toISOString(),
+            dateTo: new Date(NOW + 59_999).toISOString(),
             searchText: 'ERROR',
             lines: 500,
           },
