@@ -1,12 +1,15 @@
-import { renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
+import type { SyncConfigInput } from './core/api/types'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
 import { createSimulator } from './core/sim'
+import { runCloudTail } from './core/sync/cloud-tail'
+import { siteIdError, UP_KINDS, type UpKind } from './core/sync/protocol'
 import { version } from './core/version'
 
 const USAGE = `EdgeTwin ${version} — a local digital twin for industrial equipment
@@ -15,6 +18,7 @@ Usage:
   edgetwin serve [options]        run the core: broker, twin store, API and UI
   edgetwin sim --url URL [options]  run the simulated equipment against any MQTT broker
   edgetwin mqtt pub [-r] [-q 0|1] TOPIC MESSAGE   publish one message (as \`tedge mqtt pub\`)
+  edgetwin cloud-tail --url URL --site-id ID [options]  print what a site sends to the cloud broker
   edgetwin --version | --help
 
 serve options:
@@ -34,12 +38,37 @@ serve options:
   --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
+cloud sync (serve; stored in DATA_DIR/sync.json, owner-only, and turned on):
+  --sync-url URL         the cloud MQTT broker: mqtt://, mqtts://, ws:// or wss://
+  --site-id ID           this site's namespace on the cloud broker (edgetwin/v1/ID/…)
+  --sync-username NAME   user name for the cloud broker
+  --sync-password-file F read the password from F (or set EDGETWIN_SYNC_PASSWORD)
+  --sync-cert FILE       client certificate (PEM), with --sync-key FILE its private key
+  --sync-ca FILE         CA certificate(s) to trust for the cloud broker (PEM)
+  --no-sync              turn cloud sync off (its settings stay)
+
 sim options:
   --url URL              broker to publish to (required)
   --devices N            extra child devices for load tests (default: 0)
   --rate HZ              measurement messages per second per load device (default: 1)
   --seed N               seed (default: random)
   --duration SECONDS     stop after this long and print what was published
+
+cloud-tail options (one JSON line per upstream item on stdout, each item once, in arrival order):
+  --url URL              the cloud broker: mqtt://, mqtts://, ws:// or wss://HOST:PORT (required)
+  --site-id ID           the site whose items to print (required)
+  --username USER        MQTT user name
+  --password PASSWORD    MQTT password
+  --ca FILE              CA certificate(s) the broker's certificate is checked against, PEM
+  --cert FILE            client certificate, PEM (with --key)
+  --key FILE             private key of the client certificate, PEM (with --cert)
+  --client-id ID         MQTT client id (default: edgetwin-cloud-tail-SITE-RANDOM)
+  --session NAME         persistent session (client id edgetwin-cloud-tail-SITE-NAME, clean: false):
+                         the broker keeps the items sent while the tail is not running
+  --kinds LIST           only items of these kinds, e.g. alarm,event (${UP_KINDS.join(', ')})
+  --count N              exit after printing N items
+  --timeout SECONDS      exit after this long; status 1 if --count items were not all printed
+  --stats                on exit, print {"messages","items","duplicates","invalid","bytes"} to stderr
 `
 
 class UsageError extends Error {}
@@ -107,6 +136,40 @@ function brokerUrl(value: string | undefined, name: string): string | undefined 
   return value
 }
 
+/** A file's content for a `--sync-*` option, read now so a wrong path fails before anything starts. */
+function fileOption(file: string | undefined, name: string): string | undefined {
+  if (file === undefined) return undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UsageError(`--${name}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`)
+  }
+}
+
+/**
+ * The cloud sync settings given to `serve`: stored in the data dir (secrets owner-only) and turned
+ * on; `--no-sync` turns it off. The password comes from a file (or EDGETWIN_SYNC_PASSWORD) so it is
+ * never on a command line other users can read.
+ */
+function syncOptions(values: Record<string, string | boolean | undefined>): SyncConfigInput | undefined {
+  const text = (name: string) => values[name] as string | undefined
+  const password =
+    fileOption(text('sync-password-file'), 'sync-password-file')?.trimEnd() ??
+    process.env.EDGETWIN_SYNC_PASSWORD
+  const input: SyncConfigInput = {
+    url: brokerUrl(text('sync-url'), 'sync-url'),
+    siteId: text('site-id'),
+    username: text('sync-username'),
+    password,
+    clientCert: fileOption(text('sync-cert'), 'sync-cert'),
+    clientKey: fileOption(text('sync-key'), 'sync-key'),
+    ca: fileOption(text('sync-ca'), 'sync-ca'),
+  }
+  const given = Object.values(input).some((value) => value !== undefined)
+  if (values['no-sync']) return { ...input, enabled: false }
+  return given ? { ...input, enabled: true } : undefined
+}
+
 function writeReadyFile(file: string, content: object): void {
   const temp = `${file}.tmp-${process.pid}`
   writeFileSync(temp, JSON.stringify(content))
@@ -152,6 +215,14 @@ async function serve(args: string[]): Promise<void> {
       retention: { type: 'string' },
       'ready-file': { type: 'string' },
       'log-level': { type: 'string' },
+      'sync-url': { type: 'string' },
+      'site-id': { type: 'string' },
+      'sync-username': { type: 'string' },
+      'sync-password-file': { type: 'string' },
+      'sync-cert': { type: 'string' },
+      'sync-key': { type: 'string' },
+      'sync-ca': { type: 'string' },
+      'no-sync': { type: 'boolean' },
     },
   })
   const logLevel = values['log-level'] ?? defaultOptions.logLevel
@@ -177,6 +248,7 @@ async function serve(args: string[]): Promise<void> {
     retention: parseRetention(values.retention),
     logLevel,
     uiDir: UI_DIR,
+    syncConfig: syncOptions(values),
   })
   onSignals(() => core.stop())
   const ready = await core.start()
@@ -256,6 +328,73 @@ async function mqttCommand(args: string[]): Promise<void> {
   }
 }
 
+/** `edgetwin cloud-tail`: the site's upstream items as the cloud broker delivers them. */
+async function cloudTail(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      'site-id': { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'client-id': { type: 'string' },
+      session: { type: 'string' },
+      kinds: { type: 'string' },
+      count: { type: 'string' },
+      timeout: { type: 'string' },
+      stats: { type: 'boolean' },
+    },
+  })
+  const url = brokerUrl(values.url, 'url')
+  if (!url) throw new UsageError('cloud-tail needs --url mqtt://host:port')
+  const site = values['site-id']
+  if (site === undefined) throw new UsageError('cloud-tail needs --site-id ID')
+  const siteError = siteIdError(site)
+  if (siteError) throw new UsageError(`--site-id: ${siteError}`)
+  if (values.session !== undefined && siteIdError(values.session))
+    throw new UsageError('--session must be 1-64 letters, digits, "_", "." or "-"')
+  if ((values.cert === undefined) !== (values.key === undefined))
+    throw new UsageError('--cert and --key go together')
+  const abort = new AbortController()
+  // The first signal ends the tail cleanly (the message being printed is acknowledged); a second one exits.
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(1)
+    abort.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  await runCloudTail({
+    url,
+    siteId: site,
+    username: values.username,
+    password: values.password,
+    caFile: values.ca && path.resolve(values.ca),
+    certFile: values.cert && path.resolve(values.cert),
+    keyFile: values.key && path.resolve(values.key),
+    clientId: values['client-id'],
+    session: values.session,
+    kinds: values.kinds === undefined ? undefined : parseKinds(values.kinds),
+    count: integer(values.count, 'count', 1, Number.MAX_SAFE_INTEGER),
+    timeoutSeconds: positive(values.timeout, 'timeout'),
+    stats: values.stats,
+    signal: abort.signal,
+  })
+  process.exit(0)
+}
+
+function parseKinds(value: string): UpKind[] {
+  const kinds = value.split(',').map((kind) => kind.trim())
+  for (const kind of kinds) {
+    if (!(UP_KINDS as readonly string[]).includes(kind))
+      throw new UsageError(`--kinds: "${kind}" is not one of ${UP_KINDS.join(', ')}`)
+  }
+  return kinds as UpKind[]
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
@@ -265,6 +404,8 @@ async function main(argv: string[]): Promise<void> {
       return mqttCommand(rest)
     case 'sim':
       return sim(rest)
+    case 'cloud-tail':
+      return cloudTail(rest)
     case '--version':
     case '-v':
       process.stdout.write(`${version}\n`)

@@ -23,11 +23,17 @@ import { createSimulator, type Simulator } from './sim'
 import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
 import { BatchWriter } from './store/writer'
+import { SyncService } from './sync'
+import { SyncConfigStore } from './sync/config-store'
+import { HybridClock } from './sync/hlc'
+import { Outbox } from './sync/outbox'
 import { AlarmStore } from './telemetry/alarm-store'
 import { EventStore } from './telemetry/event-store'
 import { SeriesStore } from './telemetry/series-store'
 import { formatTopic, MAIN_DEVICE } from './topics'
 import { ChangeFeed } from './twin/changes'
+import { DesiredApplier } from './twin/desired-applier'
+import { DESIRED_OPERATION, DesiredStore } from './twin/desired-store'
 import { EntityStore } from './twin/entity-store'
 import { version } from './version'
 
@@ -62,6 +68,8 @@ export interface CoreParts {
   configs: ConfigVersionStore
   software: SoftwareInventory
   agent: Agent
+  desired: DesiredStore
+  sync: SyncService
   token: string
   mqttUrl: string
   /** The HTTP base URL, once listening. */
@@ -85,6 +93,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
   let parts: CoreParts | undefined
   let api: ApiServer | undefined
   let sim: Simulator | undefined
+  let applier: DesiredApplier | undefined
   let retentionTimer: NodeJS.Timeout | undefined
   let unlock: (() => void) | undefined
   let lastStamp = 0
@@ -125,6 +134,17 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const sessions = new SessionStore(db)
       const operations = new OperationStore(db, writer)
       for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
+      const desired = new DesiredStore({
+        db,
+        writer,
+        audit,
+        clock: new HybridClock('edge'),
+        notify: changes.push,
+        now: Date.now,
+      })
+      desired.start()
+      const outbox = new Outbox(db, writer, Date.now)
+      outbox.start()
       const configs = new ConfigVersionStore(db)
       const software = new SoftwareInventory(db)
 
@@ -198,6 +218,35 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       if (!entities.has(MAIN_DEVICE))
         ingest.registrar.apply(ingest.registrar.validate(MAIN_DEVICE, { '@type': 'device' }), false)
 
+      const sync = new SyncService({
+        db,
+        writer,
+        outbox,
+        desired,
+        entities,
+        audit,
+        configStore: new SyncConfigStore(options.dataDir),
+        alarmActions: { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot },
+        requestOperation: (entity, operation, payload, actor) =>
+          agent.request(entity, operation, payload, actor).cmdId,
+        logger: logger.child({ component: 'sync' }),
+        now: Date.now,
+      })
+      changes.tap(sync.capture)
+      const desiredApplier = new DesiredApplier({
+        desired,
+        entities,
+        request: (entity, payload) =>
+          agent.view(agent.request(entity, DESIRED_OPERATION, payload, 'edgetwin')),
+        find: (id) => {
+          const operation = operations.byId(id)
+          return operation && agent.view(operation)
+        },
+        logger,
+      })
+      applier = desiredApplier
+      changes.tap(desiredApplier.onChange)
+
       parts = {
         options,
         logger,
@@ -216,6 +265,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         configs,
         software,
         agent,
+        desired,
+        sync,
         token,
         mqttUrl: '',
         httpUrl: '',
@@ -230,6 +281,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const http = await api.listen(options.host, options.httpPort)
       parts.httpUrl = http
       agent.start()
+      desiredApplier.start()
+      sync.start()
+      if (options.syncConfig) await sync.configure(options.syncConfig, 'cli')
       if (options.sim) {
         sim = createSimulator({
           url: mqttUrl,
@@ -296,7 +350,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     await api?.close()
     api = undefined
     if (!parts) return
-    const { bus, writer, ingest, db, logger, agent } = parts
+    const { bus, writer, ingest, db, logger, agent, sync } = parts
+    applier?.stop()
+    await sync.stop()
     await agent.stop()
     await publishHealth('down')
     await bus.stop()

@@ -17,6 +17,7 @@ import { operationRoutes } from './operation-routes'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
+import { syncRoutes } from './sync-routes'
 import { teEntityRoutes } from './te-entity-routes'
 import { teFileRoutes } from './te-file-routes'
 import { telemetryRoutes } from './telemetry-routes'
@@ -72,6 +73,7 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(telemetryRoutes(parts))
   app.register(operationRoutes(parts))
   app.register(auditRoutes(parts))
+  app.register(syncRoutes(parts))
   app.register(streamRoutes(parts))
   app.register(teEntityRoutes(parts))
   app.register(teFileRoutes(parts))

@@ -12,6 +12,10 @@ export type StreamChange =
   | { kind: 'alarm'; entity: string; alarm: Omit<Alarm, 'entityId'> & { entity: string } }
   /** A command changed state (latest per command since the last frame). */
   | { kind: 'operation'; entity: string; operation: OperationView }
+  /** An entity's desired properties or their acknowledgements changed (GET …/desired for them). */
+  | { kind: 'desired'; entity: string; version: number }
+  /** A sync conflict was recorded or resolved. */
+  | { kind: 'conflict'; entity: string; id: number }
 
 export type StreamFrame =
   | { type: 'hello'; version: string; time: number; intervalMs: number }

@@ -68,6 +68,10 @@ function toStreamChange(parts: CoreParts, change: Change): StreamChange {
       const { names, values, ...rest } = change
       return { ...rest, values: Object.fromEntries(names.map((name, i) => [name, values[i] as number])) }
     }
+    case 'event': {
+      const { payload: _, ...rest } = change
+      return rest
+    }
     default:
       return change
   }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
+import { alarmActionError, applyAlarmAction } from '../telemetry/alarm-actions'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
-import { formatTopic } from '../topics'
 import {
   actorOf,
   entityFilter,
@@ -13,7 +13,7 @@ import {
   parseQueryTime,
   timeRange,
 } from './params'
-import { alarmView, eventView } from './views'
+import { alarmActionDeps, alarmView, eventView } from './views'
 
 const list = (values: readonly string[]) => ({
   type: 'string',
@@ -42,6 +42,12 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
     const alarm = parts.alarms.byId(id)
     if (!alarm) throw new HttpError(404, `alarm ${id} not found`)
     return alarm
+  }
+  const alarmAction = (id: number, action: 'acknowledge' | 'clear', actor: string) => {
+    const alarm = findAlarm(id)
+    const error = alarmActionError(alarm, action)
+    if (error) throw new HttpError(409, error)
+    return alarmView(parts, applyAlarmAction(alarmActionDeps(parts), alarm, action, actor))
   }
 
   return async (app) => {
@@ -139,24 +145,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
           response: { 200: alarmSchema },
         },
       },
-      async (request) => {
-        const alarm = findAlarm(request.params.id)
-        if (alarm.status !== 'active')
-          throw new HttpError(409, `alarm ${alarm.id} is ${alarm.status}, not active`)
-        const actor = actorOf(request)
-        const updated = parts.alarms.acknowledge(alarm, Date.now(), actor)
-        const view = alarmView(parts, updated)
-        parts.audit.append({
-          actor,
-          action: 'alarm.acknowledge',
-          entity: view.entity,
-          target: `alarm/${alarm.id}/${alarm.type}`,
-          before: { status: alarm.status },
-          after: { status: updated.status },
-        })
-        parts.changes.push({ kind: 'alarm', entity: view.entity, alarm: updated })
-        return view
-      },
+      async (request) => alarmAction(request.params.id, 'acknowledge', actorOf(request)),
     )
 
     app.post<{ Params: { id: number } }>(
@@ -169,33 +158,7 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
           response: { 200: alarmSchema },
         },
       },
-      async (request) => {
-        const alarm = findAlarm(request.params.id)
-        if (alarm.status === 'cleared') throw new HttpError(409, `alarm ${alarm.id} is already cleared`)
-        const entity = parts.entities.byId(alarm.entityId)
-        const actor = actorOf(request)
-        const cleared = parts.alarms.clear(alarm.entityId, alarm.type, Date.now(), actor) ?? alarm
-        const view = alarmView(parts, cleared)
-        parts.audit.append({
-          actor,
-          action: 'alarm.clear',
-          entity: view.entity,
-          target: `alarm/${alarm.id}/${alarm.type}`,
-          before: { status: alarm.status },
-          after: { status: 'cleared' },
-        })
-        parts.changes.push({ kind: 'alarm', entity: view.entity, alarm: cleared })
-        // The bus state follows: an alarm is cleared by an empty retained message (reference §2.4).
-        if (entity) {
-          const topic = formatTopic(
-            entity.topicId,
-            { kind: 'alarm', type: alarm.type },
-            parts.options.topicRoot,
-          )
-          parts.bus.publish(topic, '', { retain: true, qos: 1 })
-        }
-        return view
-      },
+      async (request) => alarmAction(request.params.id, 'clear', actorOf(request)),
     )
   }
 }

@@ -214,3 +214,151 @@ export interface ConfigTypeView {
   canUpdate: boolean
   latest: ConfigVersionView | null
 }
+
+// ---- Cloud sync (docs/sync-protocol.md) ----
+
+/** A stored secret is never answered back: only whether it is set and a short, harmless hint. */
+export interface SecretView {
+  set: boolean
+  /** The password's length, or a certificate's subject and SHA-256 fingerprint prefix. */
+  hint: string | null
+}
+
+export interface SyncConfigView {
+  enabled: boolean
+  /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the cloud broker; '' when not configured. */
+  url: string
+  siteId: string
+  username: string
+  password: SecretView
+  /** Client certificate (PEM), its private key and the CA to trust instead of the system's. */
+  clientCert: SecretView
+  clientKey: SecretView
+  ca: SecretView
+  /** A batch is sent when it holds this many bytes (before compression) or its oldest item is this old. */
+  batchBytes: number
+  batchMs: number
+  /** The outbox's bound: past it, the oldest measurements, then events, are dropped. */
+  maxBacklogBytes: number
+}
+
+/**
+ * A change to the sync configuration: fields left out stay as they are; `null` removes a secret.
+ * Secrets are given in full (PEM text for certificates) and never answered back.
+ */
+export interface SyncConfigInput {
+  enabled?: boolean
+  url?: string
+  siteId?: string
+  username?: string
+  password?: string | null
+  clientCert?: string | null
+  clientKey?: string | null
+  ca?: string | null
+  batchBytes?: number
+  batchMs?: number
+  maxBacklogBytes?: number
+}
+
+export type SyncState = 'off' | 'connecting' | 'connected' | 'disconnected'
+
+export interface SyncStatusView {
+  enabled: boolean
+  state: SyncState
+  url: string
+  siteId: string
+  /** When the current state began, epoch ms. */
+  since: number
+  lastError: string | null
+  /** When the next connection attempt is due while disconnected, epoch ms. */
+  nextRetryAt: number | null
+  /** What waits in the outbox: items, the measurement values among them, stored bytes, oldest item's time. */
+  backlog: { items: number; values: number; bytes: number; oldestTime: number | null }
+  maxBacklogBytes: number
+  /** Totals since the outbox was created: what the cloud broker acknowledged. */
+  sent: { items: number; values: number; batches: number; bytes: number; uncompressedBytes: number }
+  /** Over the last 10 seconds. */
+  throughput: { itemsPerSecond: number; valuesPerSecond: number; bytesPerSecond: number }
+  /** The last acknowledgement from the cloud broker, epoch ms. */
+  lastSyncAt: number | null
+  /** What the bound dropped, since the outbox was created. */
+  dropped: { items: number; values: number }
+  /** Messages received from the cloud, and those refused. */
+  received: { messages: number; rejected: number }
+  conflicts: { open: number; total: number }
+}
+
+/** Who wins when a desired property changed on both sides while they were apart. */
+export type DesiredPolicy = 'cloud-wins' | 'edge-wins' | 'last-writer-wins'
+
+/**
+ * The device's answer for one desired property, IoT Plug and Play style: `ac` is an HTTP-like code
+ * (200 applied, 202 in progress, 400 refused, 500 failed), `av` the desired version it answers.
+ */
+export interface DesiredAckView {
+  value: unknown
+  ac: number
+  av: number
+  ad: string | null
+  time: number
+}
+
+export interface DesiredPropertyView {
+  name: string
+  /** The desired value; null when the property was removed (kept as a tombstone for sync). */
+  value: unknown
+  deleted: boolean
+  /** The entity's desired version at this property's last change. */
+  version: number
+  hlc: string
+  origin: string
+  updatedAt: number
+  policy: DesiredPolicy
+  ack: DesiredAckView | null
+  /** `pending`: not applied yet; `applied`: acknowledged with 200 at its version; `refused`: 4xx/5xx. */
+  state: 'pending' | 'in-progress' | 'applied' | 'refused'
+}
+
+export interface DesiredView {
+  entity: string
+  version: number
+  /** The highest version the cloud broker has acknowledged receiving; null if never synced. */
+  syncedVersion: number | null
+  properties: DesiredPropertyView[]
+  /** Whether the entity declares `desired_update`, the command that applies desired properties. */
+  supported: boolean
+  /** The `desired_update` command in flight, if any. */
+  command: { cmdId: string; status: string } | null
+}
+
+export interface DesiredPatchInput {
+  /** New values by property name; `null` removes a property. */
+  properties: Record<string, unknown>
+  /** Refuse (409) if any of these properties changed after this version (optimistic concurrency). */
+  baseVersion?: number
+  /** Policies to set for the named properties. */
+  policies?: Record<string, DesiredPolicy>
+}
+
+export interface ConflictSideView {
+  value: unknown
+  deleted: boolean
+  origin: string
+  hlc: string
+  time: number
+}
+
+export interface ConflictView {
+  id: number
+  entity: string
+  property: string
+  time: number
+  policy: DesiredPolicy
+  edge: ConflictSideView
+  cloud: ConflictSideView
+  /** The side the policy chose; both sides converge on it. */
+  winner: 'edge' | 'cloud'
+  status: 'open' | 'resolved'
+  /** An operator's decision: keep the winner, or apply the other side's value as a new change. */
+  resolution: { by: string; time: number; choice: 'edge' | 'cloud' } | null
+}

@@ -1,4 +1,5 @@
 import type { CoreParts } from '../app'
+import type { AlarmActionDeps } from '../telemetry/alarm-actions'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { StoredEvent } from '../telemetry/event-store'
 import type { Entity } from '../twin/entity-store'
@@ -62,6 +63,12 @@ export function alarmView(
 ): AlarmView {
   const { entityId: _, ...rest } = alarm
   return { ...rest, entity }
+}
+
+/** What acknowledging or clearing an alarm needs from the core. */
+export function alarmActionDeps(parts: CoreParts): AlarmActionDeps {
+  const { alarms, entities, audit, bus, changes, options } = parts
+  return { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot }
 }
 
 export function eventView(parts: Pick<CoreParts, 'entities'>, event: StoredEvent): EventView {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { SyncConfigInput } from '../api/types'
 
 /** Retention of stored history, in days. Rollups outlive raw samples so long charts stay cheap. */
 export interface Retention {
@@ -41,6 +42,8 @@ export interface CoreOptions {
   restartTimeoutMs: number
   /** Probability (0..1) that a simulated device fails an operation. */
   simFaults: number
+  /** Cloud sync settings given on the command line: stored in the data dir at start. */
+  syncConfig?: SyncConfigInput
 }
 
 export const defaultRetention: Retention = {

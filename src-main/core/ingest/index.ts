@@ -187,7 +187,15 @@ export class Ingest {
         if (!parsed.ok) return parsed.reason
         const { type, text } = parsed.value
         const stored = events.add(record.id, type, parsed.value.time ?? stamp(), text, parsed.value.payload)
-        notify({ kind: 'event', entity, id: stored.id, type, time: stored.time, text })
+        notify({
+          kind: 'event',
+          entity,
+          id: stored.id,
+          type,
+          time: stored.time,
+          text,
+          payload: parsed.value.payload,
+        })
         return undefined
       }
       case 'alarm': {

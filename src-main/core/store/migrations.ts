@@ -219,6 +219,65 @@ const migrations: string[] = [
     updated_at REAL NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 4 */ `
+  -- Cloud sync. The outbox holds upstream items until the cloud broker acknowledges them; seqs
+  -- never repeat (AUTOINCREMENT), so <site>/<stream>/<seq> names an item for ever.
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    -- what the bound may drop: 2 measurements (first), 1 events, 0 never (state, alarms, operations)
+    droppable INTEGER NOT NULL,
+    -- measurement values in the item (0 for other kinds)
+    vals INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    time REAL NOT NULL,
+    -- the item's own fields as a JSON object (id, seq, kind, entity and time are added when sent)
+    body TEXT NOT NULL
+  );
+  CREATE INDEX outbox_droppable ON outbox(droppable, seq) WHERE droppable > 0;
+
+  -- Counters and markers of the sync service (stream id, sent and dropped totals).
+  CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  -- Ids of downstream requests already applied, so a redelivered one is not applied twice.
+  CREATE TABLE sync_inbox (id TEXT PRIMARY KEY, time REAL NOT NULL) WITHOUT ROWID;
+
+  -- Desired properties per entity: a removed one stays as a tombstone (value NULL) for the merge.
+  CREATE TABLE desired (
+    entity TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT,
+    version INTEGER NOT NULL,
+    hlc TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    policy TEXT NOT NULL,
+    ack TEXT,
+    PRIMARY KEY (entity, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE desired_docs (
+    entity TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    synced_version INTEGER,
+    -- the desired_update command in flight: {"cmdId", "version", "properties"}
+    command TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    entity TEXT NOT NULL,
+    property TEXT NOT NULL,
+    time REAL NOT NULL,
+    policy TEXT NOT NULL,
+    edge TEXT NOT NULL,
+    cloud TEXT NOT NULL,
+    winner TEXT NOT NULL CHECK (winner IN ('edge', 'cloud')),
+    resolution TEXT
+  );
+  CREATE INDEX conflicts_open ON conflicts(resolution, id);
+  `,
 ]
 
 export function migrate(db: Database): { from: number; to: number } {

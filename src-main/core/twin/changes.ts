@@ -13,9 +13,20 @@ export type Change =
       names: readonly string[]
       values: readonly number[]
     }
-  | { kind: 'event'; entity: string; id: number; type: string; time: number; text: string }
+  | {
+      kind: 'event'
+      entity: string
+      id: number
+      type: string
+      time: number
+      text: string
+      /** The event's other fields, as the device sent them. */
+      payload: unknown
+    }
   | { kind: 'alarm'; entity: string; alarm: Alarm }
   | { kind: 'operation'; entity: string; operation: OperationView }
+  | { kind: 'desired'; entity: string; version: number }
+  | { kind: 'conflict'; entity: string; id: number }
 
 export type ChangeListener = (changes: Change[]) => void
 
@@ -26,10 +37,12 @@ export type ChangeListener = (changes: Change[]) => void
 export class ChangeFeed {
   private pending: Change[] = []
   private readonly listeners = new Set<ChangeListener>()
+  private readonly taps: Array<(change: Change) => void> = []
 
   constructor(private readonly afterCommit: (callback: () => void) => void) {}
 
   readonly push = (change: Change): void => {
+    for (const tap of this.taps) tap(change)
     // Nobody listening (no UI open): nothing to collect on the hot path.
     if (this.listeners.size === 0) return
     this.pending.push(change)
@@ -40,6 +53,14 @@ export class ChangeFeed {
         for (const listener of this.listeners) listener(changes)
       })
     }
+  }
+
+  /**
+   * Sees each change as it is made, before its batch commits, so work it queues (an outbox item,
+   * a follow-up write) lands in the same transaction as the change.
+   */
+  tap(listener: (change: Change) => void): void {
+    this.taps.push(listener)
   }
 
   subscribe(listener: ChangeListener): () => void {

@@ -1,0 +1,171 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { CoreParts } from '../app'
+import { DESIRED_OPERATION, DESIRED_POLICIES } from '../twin/desired-store'
+import {
+  actorOf,
+  entityIdParams,
+  numericIdParams,
+  open,
+  pageLimit,
+  requireEntity,
+  topicIdParam,
+} from './params'
+import type { ConflictView, DesiredPatchInput, DesiredView, SyncConfigInput } from './types'
+
+const secretInput = {
+  type: ['string', 'null'],
+  description: 'given in full; null removes it; never answered back',
+}
+
+/** The desired view of an entity, with whether it can apply desired properties and its command's state. */
+export function desiredView(parts: CoreParts, entity: string): DesiredView {
+  const command = parts.desired.command(entity)
+  const operation = command && parts.operations.byId(command.operationId)
+  return parts.desired.view(
+    entity,
+    parts.entities.capabilities(entity)?.has(DESIRED_OPERATION) ?? false,
+    operation?.status,
+  )
+}
+
+/** /api/v1: cloud sync (configuration, status, conflicts) and the desired properties of entities. */
+export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/api/v1/sync/status',
+      {
+        schema: {
+          summary: 'Cloud sync status: connection, backlog, throughput, drops, conflicts',
+          tags: ['sync'],
+        },
+      },
+      async () => parts.sync.status(),
+    )
+
+    app.get(
+      '/api/v1/sync/config',
+      {
+        schema: {
+          summary: 'Cloud sync configuration; secrets only say whether they are set',
+          tags: ['sync'],
+        },
+      },
+      async () => parts.sync.configView(),
+    )
+
+    app.put<{ Body: SyncConfigInput }>(
+      '/api/v1/sync/config',
+      {
+        schema: {
+          summary: 'Change the cloud sync configuration (fields left out stay), turn sync on or off',
+          tags: ['sync'],
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              enabled: { type: 'boolean' },
+              url: { type: 'string', description: 'mqtt://, mqtts://, ws:// or wss://' },
+              siteId: { type: 'string' },
+              username: { type: 'string' },
+              password: secretInput,
+              clientCert: { ...secretInput, description: 'PEM; null removes it' },
+              clientKey: { ...secretInput, description: 'PEM; null removes it' },
+              ca: { ...secretInput, description: 'PEM; null removes it' },
+              batchBytes: { type: 'integer' },
+              batchMs: { type: 'integer' },
+              maxBacklogBytes: { type: 'integer' },
+            },
+          },
+        },
+      },
+      async (request) => parts.sync.configure(request.body, actorOf(request)),
+    )
+
+    app.get<{ Querystring: { status?: 'open' | 'resolved'; entity?: string; limit: number } }>(
+      '/api/v1/sync/conflicts',
+      {
+        schema: {
+          summary: 'Conflicts between edge and cloud changes of desired properties, newest first',
+          tags: ['sync'],
+          querystring: {
+            type: 'object',
+            properties: {
+              status: { type: 'string', enum: ['open', 'resolved'] },
+              entity: { type: 'string', description: 'topic id' },
+              limit: pageLimit,
+            },
+          },
+        },
+      },
+      async (request): Promise<ConflictView[]> => {
+        const { status, entity, limit } = request.query
+        return parts.desired.conflicts({
+          status,
+          entity: entity === undefined ? undefined : topicIdParam(entity),
+          limit,
+        })
+      },
+    )
+
+    app.post<{ Params: { id: number }; Body: { choice: 'edge' | 'cloud' } }>(
+      '/api/v1/sync/conflicts/:id/resolve',
+      {
+        schema: {
+          summary:
+            "Settle a conflict: keep the policy's winner, or apply the other side's value as a new change",
+          tags: ['sync'],
+          params: numericIdParams,
+          body: {
+            type: 'object',
+            required: ['choice'],
+            additionalProperties: false,
+            properties: { choice: { type: 'string', enum: ['edge', 'cloud'] } },
+          },
+        },
+      },
+      async (request) => parts.desired.resolve(request.params.id, request.body.choice, actorOf(request)),
+    )
+
+    app.get<{ Params: { id: string } }>(
+      '/api/v1/entities/:id/desired',
+      {
+        schema: {
+          summary: "An entity's desired properties with the device's acknowledgements",
+          tags: ['desired'],
+          params: entityIdParams,
+        },
+      },
+      async (request) => desiredView(parts, requireEntity(parts, request.params.id).topicId),
+    )
+
+    app.patch<{ Params: { id: string }; Body: DesiredPatchInput }>(
+      '/api/v1/entities/:id/desired',
+      {
+        schema: {
+          summary:
+            'Change desired properties (null removes one); 409 if baseVersion is stale for one of them',
+          tags: ['desired'],
+          params: entityIdParams,
+          body: {
+            type: 'object',
+            required: ['properties'],
+            additionalProperties: false,
+            properties: {
+              properties: open(),
+              baseVersion: { type: 'integer', minimum: 0 },
+              policies: {
+                type: 'object',
+                additionalProperties: { type: 'string', enum: [...DESIRED_POLICIES] },
+              },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        parts.desired.patch(entity, request.body, actorOf(request))
+        return desiredView(parts, entity)
+      },
+    )
+  }
+}

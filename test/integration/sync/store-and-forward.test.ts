@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { CliProcesses, kill9 } from '../../helpers/cli'
+import { startCloudTail } from '../../helpers/cloud-tail'
+import { startCore, type TestCore, tempDir } from '../../helpers/core'
+import { type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
+import {
+  configureSync,
+  countersByEntity,
+  expectOrderedPerEntity,
+  publishCounters,
+  range,
+  registerChildren,
+  waitForStatus,
+} from './harness'
+
+const SITE = 'plant-7'
+const PROBES = ['device/probe1//', 'device/probe2//', 'device/probe3//']
+
+describe('store-and-forward to a real mosquitto', () => {
+  const processes = new CliProcesses()
+  let cloud: Mosquitto | undefined
+  let core: TestCore | undefined
+
+  afterEach(async () => {
+    await core?.stop()
+    core = undefined
+    await processes.cleanup()
+    await cloud?.dispose()
+    cloud = undefined
+  })
+
+  it('delivers every item exactly once, in order per entity, across a cloud broker outage', async () => {
+    cloud = await startMosquitto({ persistence: true })
+    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE, '--session', 'outage'])
+    // The simulated line publishes throughout; the probes publish counters that must all arrive.
+    core = await startCore({ sim: true, seed: 7 })
+    await configureSync(core, { url: cloud.url, siteId: SITE, batchMs: 100, enabled: true })
+    await waitForStatus(core, (s) => s.state === 'connected')
+    const device = await core.client()
+    await registerChildren(device, PROBES)
+    await Promise.all(PROBES.map((probe) => publishCounters(device, probe, 1, 50)))
+
+    await cloud.stop()
+    await waitForStatus(core, (s) => s.state === 'disconnected')
+    await Promise.all(PROBES.map((probe) => publishCounters(device, probe, 51, 150)))
+    const during = await waitForStatus(core, (s) => s.backlog.values >= 300)
+    expect(during.backlog.items).toBeGreaterThan(0)
+
+    await cloud.start()
+    await Promise.all(PROBES.map((probe) => publishCounters(device, probe, 151, 200)))
+    const items = await tail.waitFor((seen) => {
+      const counters = countersByEntity(seen)
+      return PROBES.every((probe) => (counters.get(probe)?.length ?? 0) >= 200)
+    }, 60_000)
+
+    const counters = countersByEntity(items)
+    for (const probe of PROBES) expect(counters.get(probe)).toEqual(range(1, 200))
+    expectOrderedPerEntity(items)
+    // The simulated line's own items came through as well: registrations, twin, measurements.
+    const kinds = new Set(items.filter((i) => i.entity.startsWith('device/filler')).map((i) => i.kind))
+    expect(kinds).toContain('entity')
+    expect(kinds).toContain('measurements')
+    const after = await waitForStatus(core, (s) => s.state === 'connected' && s.backlog.items === 0)
+    expect(after.sent.values).toBeGreaterThanOrEqual(600)
+    expect(after.dropped).toEqual({ items: 0, values: 0 })
+  }, 120_000)
+
+  it('loses nothing the core acknowledged when it is killed with SIGKILL mid-sync', async () => {
+    cloud = await startMosquitto()
+    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE])
+    const dataDir = tempDir()
+    const syncArgs = ['--sync-url', cloud.url, '--site-id', SITE]
+    const first = await processes.serve(dataDir, { args: syncArgs })
+    await waitForStatus(first, (s) => s.state === 'connected')
+
+    const mqtt = await import('mqtt')
+    const acknowledged = new Map<string, number[]>(PROBES.map((p) => [p, []]))
+    const publisher = await mqtt.connectAsync(first.ready.mqtt, { reconnectPeriod: 0 })
+    await registerChildren(publisher, PROBES)
+    // Publish without waiting, so commands are in flight when the core dies; note what was PUBACKed.
+    let killed = false
+    for (const probe of PROBES) {
+      void (async () => {
+        for (let n = 1; n <= 2000 && !killed; n++) {
+          try {
+            await publisher.publishAsync(`te/${probe}/m/counter`, JSON.stringify({ n }), { qos: 1 })
+            if (!killed) acknowledged.get(probe)?.push(n)
+          } catch {
+            return
+          }
+        }
+      })()
+    }
+    await tail.waitFor((seen) => (countersByEntity(seen).get(PROBES[0] as string)?.length ?? 0) > 100, 30_000)
+    await kill9(first)
+    // No PUBACK can come from a dead core; publishes still pending never counted.
+    killed = true
+    publisher.end(true)
+
+    // The same data dir, no sync options: the configuration and the outbox were kept.
+    const second = await processes.serve(dataDir)
+    const after = await mqtt.connectAsync(second.ready.mqtt, { reconnectPeriod: 0 })
+    // Fresh numbers: one the core stored but never acknowledged may still arrive, once.
+    for (const probe of PROBES) {
+      await publishCounters(after, probe, 10_001, 10_010)
+      acknowledged.get(probe)?.push(...range(10_001, 10_010))
+    }
+    after.end(true)
+
+    const items = await tail.waitFor((seen) => {
+      const counters = countersByEntity(seen)
+      return PROBES.every((probe) => {
+        const got = new Set(counters.get(probe))
+        return (acknowledged.get(probe) ?? []).every((n) => got.has(n))
+      })
+    }, 60_000)
+    const counters = countersByEntity(items)
+    for (const probe of PROBES) {
+      const got = counters.get(probe) ?? []
+      // Each value once, ascending: nothing the core acknowledged is missing, nothing doubled.
+      expect(got).toEqual([...got].sort((a, b) => a - b))
+      expect(new Set(got).size).toBe(got.length)
+      expect(got).toEqual(expect.arrayContaining(acknowledged.get(probe) ?? []))
+    }
+    expectOrderedPerEntity(items)
+    expect(new Set(items.map((i) => i.stream)).size).toBe(1)
+    await waitForStatus(second, (s) => s.backlog.items === 0)
+  }, 120_000)
+})
