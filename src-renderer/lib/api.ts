@@ -7,6 +7,9 @@ import type {
   ConfigTypeView,
   ConfigVersionDetail,
   ConfigVersionView,
+  ConflictView,
+  DesiredPatchInput,
+  DesiredView,
   EntityDetail,
   EntitySummary,
   EventView,
@@ -17,6 +20,9 @@ import type {
   Severity,
   SoftwareView,
   StatusView,
+  SyncConfigInput,
+  SyncConfigView,
+  SyncStatusView,
 } from '../../src-main/core/api/types'
 
 export type * from '../../src-main/core/api/types'
@@ -96,6 +102,13 @@ export type AuditQuery = {
   action?: string
   from?: number
   to?: number
+  limit?: number
+}
+
+export type ConflictQuery = {
+  status?: ConflictView['status']
+  /** An entity's topic id: only its conflicts. */
+  entity?: string
   limit?: number
 }
 
@@ -179,4 +192,19 @@ export const api = {
     request<OperationView>('POST', `${entityPath(entity)}/configs/${encodeURIComponent(type)}`, { content }),
   /** Sends a stored version again as a config_update. */
   restoreConfig: (id: number) => request<OperationView>('POST', `/api/v1/config-versions/${id}/restore`),
+  syncStatus: () => request<SyncStatusView>('GET', '/api/v1/sync/status'),
+  syncConfig: () => request<SyncConfigView>('GET', '/api/v1/sync/config'),
+  /** Changes only the fields given; `null` removes a secret. Secrets are never answered back. */
+  updateSyncConfig: (change: SyncConfigInput) =>
+    request<SyncConfigView>('PUT', '/api/v1/sync/config', change),
+  /** Conflicts between edge and cloud changes of desired properties, newest first. */
+  conflicts: (query: ConflictQuery = {}) =>
+    request<ConflictView[]>('GET', withQuery('/api/v1/sync/conflicts', query)),
+  /** Keeps the side the policy chose, or applies the other side's value as a new change. */
+  resolveConflict: (id: number, choice: 'edge' | 'cloud') =>
+    request<ConflictView>('POST', `/api/v1/sync/conflicts/${id}/resolve`, { choice }),
+  desired: (entity: string) => request<DesiredView>('GET', `${entityPath(entity)}/desired`),
+  /** 409 when a property named in `patch` changed after `patch.baseVersion`. */
+  patchDesired: (entity: string, patch: DesiredPatchInput) =>
+    request<DesiredView>('PATCH', `${entityPath(entity)}/desired`, patch),
 }

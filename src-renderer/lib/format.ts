@@ -66,3 +66,20 @@ export function formatDuration(ms: number): string {
   const hours = Math.floor(minutes / 60)
   return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`
 }
+
+/**
+ * A size in binary multiples with JEDEC's names (1 KB = 1024 B), as the core sets its bounds
+ * (128 KiB batches, a 512 MiB backlog): "512 B", "1.5 KB", "512 MB".
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  const digits = value < 10 ? 2 : value < 100 ? 1 : 0
+  return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${units[unit]}`
+}

@@ -5,6 +5,8 @@ export type Route =
   | { name: 'alarms' }
   | { name: 'operations' }
   | { name: 'audit' }
+  /** The cloud sync page; `section` scrolls to a part of it (the status card links to the conflicts). */
+  | { name: 'sync'; section?: 'conflicts' }
   | { name: 'login'; expired: boolean }
 
 export function parseRoute(hash: string): Route {
@@ -19,6 +21,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'operations' }
     case 'audit':
       return { name: 'audit' }
+    case 'sync':
+      return rest[0] === 'conflicts' ? { name: 'sync', section: 'conflicts' } : { name: 'sync' }
     case 'login':
       return { name: 'login', expired: rest[0] === 'expired' }
     default:
@@ -34,6 +38,8 @@ export function href(route: Route): string {
       return `#/entity/${encodeURIComponent(route.id)}`
     case 'login':
       return route.expired ? '#/login/expired' : '#/login'
+    case 'sync':
+      return route.section ? `#/sync/${route.section}` : '#/sync'
     default:
       return `#/${route.name}`
   }

@@ -16,8 +16,11 @@ export function twinKeyError(key: string): string | undefined {
 
 export type ParsedValue = { value: unknown; error?: undefined } | { error: string }
 
-/** An editor's text as a fragment value: any JSON but null, which would remove the fragment. */
-export function parseTwinValue(text: string): ParsedValue {
+/**
+ * An editor's text as a fragment value: any JSON but null, which would remove the fragment. Desired
+ * properties follow the same rule; `what` names the thing in the messages.
+ */
+export function parseTwinValue(text: string, what = 'fragment'): ParsedValue {
   if (!text.trim()) return { error: 'Enter a JSON value, like "text", 42 or {"name": "value"}.' }
   let value: unknown
   try {
@@ -25,7 +28,7 @@ export function parseTwinValue(text: string): ParsedValue {
   } catch (error) {
     return { error: `Not valid JSON: ${(error as Error).message}` }
   }
-  if (value === null) return { error: 'null would remove the fragment: use Remove instead.' }
+  if (value === null) return { error: `null would remove the ${what}: use Remove instead.` }
   return { value }
 }
 

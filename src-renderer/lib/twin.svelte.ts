@@ -2,7 +2,14 @@
 // reconnect (and a fresh snapshot) whenever the connection drops.
 import { SvelteMap } from 'svelte/reactivity'
 import type { StreamChange, StreamFrame } from '../../src-main/core/api/stream-protocol'
-import { type AlarmView, api, type EntitySummary, type OperationView, type StatusView } from './api'
+import {
+  type AlarmView,
+  api,
+  type EntitySummary,
+  type OperationView,
+  type StatusView,
+  type SyncStatusView,
+} from './api'
 
 export type Connection = 'connecting' | 'live' | 'offline'
 
@@ -35,6 +42,8 @@ export class Twin {
   events = $state<LiveEvent[]>([])
   connection = $state<Connection>('connecting')
   status = $state<StatusView | null>(null)
+  /** The cloud sync's state, for the top bar; null until the core answers it. */
+  sync = $state<SyncStatusView | null>(null)
 
   private socket: WebSocket | undefined
   private retries = 0
@@ -47,6 +56,12 @@ export class Twin {
   private readonly entityListeners = new Set<(entity: string) => void>()
   private readonly operationListeners = new Set<(operation: OperationView) => void>()
   private refetchTimer: ReturnType<typeof setTimeout> | undefined
+  /** Counts of `desired` and `conflict` changes per entity, and of conflict changes of any entity. */
+  private readonly desiredChanges = new SvelteMap<string, number>()
+  private readonly conflictChanges = new SvelteMap<string, number>()
+  private anyConflictChanges = $state(0)
+  /** Bumped when the stream comes back: changes may have been missed, so every revision moves on. */
+  private resyncs = $state(0)
 
   /** Loads the snapshot and opens the stream. */
   async start(): Promise<void> {
@@ -94,6 +109,27 @@ export class Twin {
   }
 
   /**
+   * Changes whenever the desired properties of `entity`, or the device's answers to them, may have
+   * changed: read it in an effect to fetch them again (one frame's changes make one refetch).
+   */
+  desiredRevision(entity: string): number {
+    return this.resyncs + (this.desiredChanges.get(entity) ?? 0)
+  }
+
+  /** Like desiredRevision, for the sync conflicts of `entity`, or of every entity when none is given. */
+  conflictRevision(entity?: string): number {
+    return (
+      this.resyncs +
+      (entity === undefined ? this.anyConflictChanges : (this.conflictChanges.get(entity) ?? 0))
+    )
+  }
+
+  /** Shows a fresher sync status (the Sync page polls more often), so the top bar agrees with it. */
+  updateSync(status: SyncStatusView): void {
+    this.sync = status
+  }
+
+  /**
    * Announces a changed command: from the stream, or from a request's or cancel's answer, so pages
    * show it before the stream echoes it.
    */
@@ -134,11 +170,10 @@ export class Twin {
   }
 
   private async loadStatus(): Promise<void> {
-    try {
-      this.status = await api.status()
-    } catch {
-      // shown as disconnected by the socket state
-    }
+    const [status, sync] = await Promise.allSettled([api.status(), api.syncStatus()])
+    // A failure is shown as disconnected by the socket state; the last known values stay.
+    if (status.status === 'fulfilled') this.status = status.value
+    if (sync.status === 'fulfilled') this.sync = sync.value
   }
 
   private connect(): void {
@@ -149,7 +184,10 @@ export class Twin {
     this.connection = 'connecting'
     socket.onopen = () => {
       // Catch up on what happened while the stream was down.
-      if (this.retries > 0) void this.snapshot().catch(() => {})
+      if (this.retries > 0) {
+        void this.snapshot().catch(() => {})
+        this.resyncs++
+      }
       this.retries = 0
       this.connection = 'live'
     }
@@ -207,6 +245,13 @@ export class Twin {
         return
       case 'twin':
         if (change.key === 'name') this.scheduleRefetch()
+        return
+      case 'desired':
+        this.desiredChanges.set(change.entity, (this.desiredChanges.get(change.entity) ?? 0) + 1)
+        return
+      case 'conflict':
+        this.conflictChanges.set(change.entity, (this.conflictChanges.get(change.entity) ?? 0) + 1)
+        this.anyConflictChanges++
         return
     }
   }

@@ -114,6 +114,16 @@ function core(input: RequestInfo | URL, init: RequestInit = {}): Promise<Respons
     return json(events.filter((e) => !type || e.type === type))
   }
   if (path === '/api/v1/alarms') return json([])
+  if (path === `/api/v1/entities/${encodeURIComponent(FILLER)}/desired`)
+    return json({
+      entity: FILLER,
+      version: 0,
+      syncedVersion: null,
+      properties: [],
+      supported: false,
+      command: null,
+    })
+  if (path === '/api/v1/sync/conflicts') return json([])
   if (path === '/api/v1/alarms/7/acknowledge' && method === 'POST')
     return json({ ...alarm, status: 'acknowledged', acknowledgedAt: Date.now(), acknowledgedBy: 'ui' })
   return Promise.resolve(Response.json({ error: 'not found' }, { status: 404 }))
@@ -233,6 +243,7 @@ describe('EntityPage', () => {
     ).toEqual([
       'Measurements (2)',
       'Twin & profile',
+      'Desired',
       'Events',
       'Alarms (1 open)',
       'Operations',
@@ -241,10 +252,16 @@ describe('EntityPage', () => {
     ])
   })
 
-  it('loads the operations, configuration and audit tabs when they are first opened', async () => {
+  it('loads the desired, operations, configuration and audit tabs when they are first opened', async () => {
     const { user } = await open()
     // The first import compiles the tab's components: give it more than findBy's default second.
     const slow = { timeout: 15_000 }
+    await user.click(screen.getByRole('tab', { name: 'Desired' }))
+    expect(await screen.findByRole('note', {}, slow)).toHaveTextContent(
+      'Filler PLC has not declared the desired_update operation',
+    )
+    expect(screen.getByRole('form', { name: 'Add a desired property' })).toBeInTheDocument()
+
     await user.click(screen.getByRole('tab', { name: 'Operations' }))
     const panel = screen.getByRole('tabpanel', { name: 'Operations' })
     expect(await within(panel).findByRole('heading', { name: 'Run an operation' }, slow)).toBeInTheDocument()
