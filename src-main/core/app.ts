@@ -134,17 +134,18 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const sessions = new SessionStore(db)
       const operations = new OperationStore(db, writer)
       for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
+      const outbox = new Outbox(db, writer, Date.now)
+      outbox.start()
       const desired = new DesiredStore({
         db,
         writer,
         audit,
-        clock: new HybridClock('edge'),
+        // Named after the outbox's stream, unique per data dir: two edges' clocks never tie.
+        clock: new HybridClock(`edge-${outbox.stream}`),
         notify: changes.push,
         now: Date.now,
       })
       desired.start()
-      const outbox = new Outbox(db, writer, Date.now)
-      outbox.start()
       const configs = new ConfigVersionStore(db)
       const software = new SoftwareInventory(db)
 
