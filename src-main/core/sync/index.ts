@@ -27,7 +27,10 @@ import {
 
 /** Batches awaiting the cloud broker's PUBACK at once. */
 const WINDOW = 16
-const READ_AHEAD = 2000
+/** What send() adds to an item's stored body (id, seq, kind, entity, queuedAt), at most. */
+const ITEM_ENVELOPE_BYTES = 120
+/** Rows read from the outbox at a time while a batch is filled. */
+const READ_CHUNK = 256
 const BACKOFF_MIN_MS = 1000
 const BACKOFF_MAX_MS = 60_000
 const THROUGHPUT_WINDOW_MS = 10_000
@@ -402,12 +405,10 @@ export class SyncService {
     const { outbox, now } = this.deps
     const generation = this.connection
     while (this.state === 'connected' && generation === this.connection && this.inflight.length < WINDOW) {
-      const rows = outbox.read(this.cursor, READ_AHEAD)
-      if (rows.length === 0) return
-      const batch = this.cut(rows)
-      const complete = batch.length < rows.length || batch.bytes >= this.config.batchBytes
+      const batch = this.nextBatch(outbox)
+      if (batch.rows.length === 0) return
       const age = now() - (batch.rows[0]?.time ?? now())
-      if (!complete && age < this.config.batchMs) {
+      if (!batch.full && age < this.config.batchMs) {
         clearTimeout(this.batchTimer)
         this.batchTimer = setTimeout(() => this.pump(), this.config.batchMs - age)
         return
@@ -416,16 +417,26 @@ export class SyncService {
     }
   }
 
-  /** The next batch: consecutive items up to the batch size (at least one item). */
-  private cut(rows: OutboxRow[]): { rows: OutboxRow[]; bytes: number; length: number } {
+  /**
+   * The next batch: the items after the cursor up to the batch size (at least one). Full when the
+   * size is reached; otherwise it may wait for more until its oldest item is old enough.
+   */
+  private nextBatch(outbox: Outbox): { rows: OutboxRow[]; full: boolean } {
+    const rows: OutboxRow[] = []
     let bytes = 0
-    let count = 0
-    for (const row of rows) {
-      if (count > 0 && bytes + row.bytes > this.config.batchBytes) break
-      bytes += row.bytes
-      count++
+    let after = this.cursor
+    for (;;) {
+      const chunk = outbox.read(after, READ_CHUNK)
+      for (const row of chunk) {
+        const size = row.bytes + ITEM_ENVELOPE_BYTES + row.entity.length
+        if (rows.length > 0 && bytes + size > this.config.batchBytes) return { rows, full: true }
+        rows.push(row)
+        bytes += size
+      }
+      const last = chunk.at(-1)
+      if (chunk.length < READ_CHUNK || !last) return { rows, full: bytes >= this.config.batchBytes }
+      after = last.seq
     }
-    return { rows: rows.slice(0, count), bytes, length: count }
   }
 
   private async send(rows: OutboxRow[], generation: number): Promise<void> {

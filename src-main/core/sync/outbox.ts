@@ -55,8 +55,9 @@ interface Pending {
   droppable: number
   time: number
   vals: number
-  /** The body, serialized once (the write hook may run again after a rollback). */
+  /** The body, serialized once (the write hook may run again after a rollback), and its UTF-8 size. */
   json?: string
+  bytes?: number
   body?: Record<string, unknown>
   groups?: Map<string, SampleGroup>
 }
@@ -186,12 +187,13 @@ export class Outbox {
       item.json ??= JSON.stringify(
         item.groups ? { samples: [...item.groups.values()] } : (item.body as Record<string, unknown>),
       )
+      item.bytes ??= Buffer.byteLength(item.json)
       this.statements.insert.run(
         item.kind,
         item.entity,
         item.droppable,
         item.vals,
-        item.json.length,
+        item.bytes,
         item.time,
         item.json,
       )
@@ -203,7 +205,7 @@ export class Outbox {
     for (const item of this.pending) {
       this.backlog.items++
       this.backlog.values += item.vals
-      this.backlog.bytes += item.json?.length ?? 0
+      this.backlog.bytes += item.bytes ?? 0
     }
     this.pending = []
     this.openMeasurements.clear()
