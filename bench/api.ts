@@ -1,3 +1,4 @@
+import type { SyncConfigInput, SyncConfigView, SyncStatusView } from '../src-main/core/api/types'
 import type { SeriesPoint, SeriesResolution } from '../src-main/core/telemetry/series-query'
 import type { CoreReady } from './processes'
 
@@ -19,17 +20,34 @@ export interface Status {
   entities: number
 }
 
-/** The core's HTTP API with its bearer token (GET only; that is all the bench reads). */
+/** The core's HTTP API with its bearer token: reads, and the sync configuration of (l, m). */
 export class Api {
   constructor(private readonly ready: CoreReady) {}
 
-  async get<T>(pathname: string): Promise<T> {
+  get<T>(pathname: string): Promise<T> {
+    return this.request<T>('GET', pathname)
+  }
+
+  private async request<T>(method: string, pathname: string, body?: unknown): Promise<T> {
     const response = await fetch(new URL(pathname, this.ready.http), {
-      headers: { authorization: `Bearer ${this.ready.token}` },
+      method,
+      headers: {
+        authorization: `Bearer ${this.ready.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
     })
-    const body = await response.text()
-    if (!response.ok) throw new Error(`GET ${pathname}: ${response.status} ${body.slice(0, 300)}`)
-    return JSON.parse(body) as T
+    const text = await response.text()
+    if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${text.slice(0, 300)}`)
+    return JSON.parse(text) as T
+  }
+
+  syncStatus(): Promise<SyncStatusView> {
+    return this.get<SyncStatusView>('/api/v1/sync/status')
+  }
+
+  configureSync(input: SyncConfigInput): Promise<SyncConfigView> {
+    return this.request<SyncConfigView>('PUT', '/api/v1/sync/config', input)
   }
 
   status(): Promise<Status> {

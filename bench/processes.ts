@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -112,12 +113,14 @@ export interface SpawnCoreOptions {
   timeoutMs?: number
   /** Run the built-in simulated line (the UI's first screen shows it); off for every other phase. */
   sim?: boolean
+  /** More `serve` options, e.g. `--sync-url URL`. */
+  args?: string[]
 }
 
 /** Starts `edgetwin serve` as a child process on ephemeral ports and waits for its ready file. */
 export async function spawnCore(
   dataDir: string,
-  { nodeArgs = [], wrapper = [], timeoutMs = 20_000, sim = false }: SpawnCoreOptions = {},
+  { nodeArgs = [], wrapper = [], timeoutMs = 20_000, sim = false, args: extra = [] }: SpawnCoreOptions = {},
 ): Promise<CoreChild> {
   runDir ??= tempDir('run')
   const readyFile = path.join(runDir, `ready-${++readyCount}.json`)
@@ -138,6 +141,7 @@ export async function spawnCore(
     'warn',
     '--ready-file',
     readyFile,
+    ...extra,
   ]
   const started = performance.now()
   let corePid: number | undefined
@@ -198,6 +202,52 @@ export async function spawnPlainBroker(timeoutMs = 20_000): Promise<Child & { ur
     throw error
   })
   return { ...child, url }
+}
+
+/** A loopback port free right now (the OS picks it); for servers that cannot listen on port 0. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto'
+
+/** Debian's mosquitto on a loopback port, anonymous, no persistence: the cloud broker of (l, m). */
+export async function spawnMosquitto(port: number, timeoutMs = 10_000): Promise<Child & { url: string }> {
+  const dir = tempDir('mosquitto')
+  const config = path.join(dir, 'mosquitto.conf')
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false']
+  // As root, mosquitto drops to the `mosquitto` user, which cannot read a root-owned 0700 temp dir.
+  if (process.getuid?.() === 0) lines.push('user root')
+  writeFileSync(config, `${lines.join('\n')}\n`)
+  const child = track(spawn(MOSQUITTO, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.on('error', () => resolve(false))
+    })
+  try {
+    await waitFor(
+      `mosquitto listening on ${port}`,
+      async () => {
+        if (child.process.exitCode !== null)
+          throw new Error(`mosquitto exited with ${child.process.exitCode}: ${child.output()}`)
+        return (await listening()) || undefined
+      },
+      timeoutMs,
+      20,
+    )
+  } catch (error) {
+    await child.stop()
+    throw error
+  }
+  return { ...child, url: `mqtt://127.0.0.1:${port}` }
 }
 
 /** Resident set size of a process in bytes (/proc/<pid>/status), with its peak. */

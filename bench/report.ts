@@ -12,6 +12,7 @@ import { VALUES_PER_MESSAGE } from './publishers'
 import type { QueryConfig, QueryResult } from './query'
 import type { ReadyTiming } from './ready'
 import type { SqliteRawResult } from './sqlite-raw'
+import { type SyncPhases, syncDetails, syncMethod, syncRows, syncSanityProblems } from './sync-report'
 import { type UiConfig, type UiPhases, uiDetails, uiMethod, uiRows, uiSanityProblems } from './ui-report'
 
 /** A measured phase: its value, or why it could not be measured, and the other load on the machine. */
@@ -20,6 +21,8 @@ export interface Phase<T> {
   error?: string
   /** Cores kept busy by processes other than the bench while the phase ran. */
   foreignCores?: number
+  /** Left out of this run (`--only`): no row, no error. */
+  skipped?: boolean
 }
 
 export interface ProfileRun {
@@ -30,7 +33,7 @@ export interface ProfileRun {
   error?: string
 }
 
-export interface BenchResults extends UiPhases {
+export interface BenchResults extends UiPhases, SyncPhases {
   machine: Machine
   throughput: ThroughputConfig
   latencyConfig: LatencyConfig
@@ -47,6 +50,8 @@ export interface BenchResults extends UiPhases {
   ui: UiConfig
   profiles: ProfileRun[]
   seconds: number
+  /** The phases run when not all were (`--only`); the report then is not written to docs/. */
+  only?: string[]
 }
 
 export const TARGETS = {
@@ -108,13 +113,15 @@ export function sanityProblems(r: BenchResults): string[] {
     const bad = [...g.fresh.badExits, ...g.existing.badExits, ...(g.history?.badExits ?? [])]
     if (bad.length > 0) problems.push(`(g) exit codes after SIGTERM: ${bad.join(', ')}`)
   }
-  return [...problems, ...uiSanityProblems(r.ui, r)]
+  return [...problems, ...uiSanityProblems(r.ui, r), ...syncSanityProblems(r)]
 }
 
 function rows(r: BenchResults): Row[] {
   const out: Row[] = []
-  const failed = (id: string, measure: string, target: string, phase: Phase<unknown>) =>
-    out.push({ id, measure, result: `error: ${phase.error ?? 'not run'}`, target, status: 'ERROR' })
+  const failed = (id: string, measure: string, target: string, phase: Phase<unknown>) => {
+    if (!phase.skipped)
+      out.push({ id, measure, result: `error: ${phase.error ?? 'not run'}`, target, status: 'ERROR' })
+  }
   const { a, b, c, d, e, f, g } = r
 
   if (a.value) {
@@ -206,7 +213,7 @@ function rows(r: BenchResults): Row[] {
       status: check(fresh.median <= TARGETS.readyMs && existing.median <= TARGETS.readyMs),
     })
   } else failed('g', 'Time to ready', `≤ ${TARGETS.readyMs} ms`, g)
-  return [...out, ...uiRows(r.ui, r)]
+  return [...out, ...uiRows(r.ui, r), ...syncRows(r)]
 }
 
 /** Phases measured while other processes kept more than this many cores busy. */
@@ -214,7 +221,7 @@ const BUSY = 0.3
 const DAY_MS = 86_400_000
 
 function busyPhases(r: BenchResults): string[] {
-  const phases = { a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g, h: r.h, j: r.j, k: r.k }
+  const phases = { a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g, h: r.h, j: r.j, k: r.k, l: r.l }
   return Object.entries(phases).flatMap(([id, p]) =>
     p.foreignCores !== undefined && p.foreignCores > BUSY ? [`${id} (${p.foreignCores.toFixed(2)})`] : [],
   )
@@ -244,7 +251,12 @@ export function consoleReport(r: BenchResults): string {
   if (warning) lines.push(`WARNING: ${warning}`)
   for (const profile of r.profiles)
     lines.push('', ...profileLines(profile, 10).map((l) => l.replace(/`/g, '')))
-  lines.push('', `Whole bench: ${r.seconds.toFixed(0)} s. Written to docs/benchmarks.md.`)
+  lines.push(
+    '',
+    r.only
+      ? `Phases ${r.only.join(', ')} only: ${r.seconds.toFixed(0)} s. docs/benchmarks.md left as it was.`
+      : `Whole bench: ${r.seconds.toFixed(0)} s. Written to docs/benchmarks.md.`,
+  )
   return lines.join('\n')
 }
 
@@ -315,7 +327,7 @@ export function markdownReport(r: BenchResults): string {
     '',
     problems.length
       ? `**Sanity checks failed**, the figures above are suspect:\n\n${problems.map((p) => `- ${p}`).join('\n')}`
-      : 'Sanity checks: every count agrees (sent = received for (a); sent = ingested = stored for (c) and the latency load; every probe seen; the 30-day answer covers every sample; the UI showed every live series changing and the expected filter matches).',
+      : "Sanity checks: every count agrees (sent = received for (a); sent = ingested = stored for (c) and the latency load; every probe seen; the 30-day answer covers every sample; the UI showed every live series changing and the expected filter matches; every queued sync value acknowledged and received, none dropped; the baseline's bytes match its packet sizes).",
     ...(busyWarning(r) ? ['', `**Warning:** ${busyWarning(r)}`] : []),
     '',
     '### Details',
@@ -364,6 +376,7 @@ export function markdownReport(r: BenchResults): string {
   const uiLoad: Record<string, Phase<unknown>> = { 'h, i': r.h, j: r.j, k: r.k }
   for (const row of uiDetails(r.ui, r))
     out.push(`| ${row.id} | ${row.text} | ${load(uiLoad[row.id] ?? {})} |`)
+  for (const row of syncDetails(r)) out.push(`| ${row.id} | ${row.text} | ${load(r.l)} |`)
   out.push(
     '',
     '"Other load" is how many cores processes outside the bench kept busy during the phase (from',
@@ -416,6 +429,7 @@ export function markdownReport(r: BenchResults): string {
     `  ${r.readyRuns}; "fresh" uses a new empty data dir each time, "existing" the data dir of (f) with`,
     `  ${int(r.footprintConfig.entities)} entities (also shown: the ${r.queryConfig.days}-day history dir of (e)). Includes Node.js start-up.`,
     ...uiMethod(r.ui),
+    ...syncMethod(r),
     '',
     'Each server runs in its own process so the load generator never shares its event loop. All',
     'traffic is on 127.0.0.1; every child process and temp dir is removed at the end.',

@@ -1,6 +1,9 @@
 // `npm run bench`: every EdgeTwin benchmark in one run, side by side on this machine; prints a table
 // and rewrites docs/benchmarks.md. See that file's Method section for what each phase does.
+// `npx tsx bench/run.ts --only l` (after `npm run build`) runs some phases (ids as in the table, comma
+// separated) and prints their rows only; docs/benchmarks.md is then left as it is.
 
+import { parseArgs } from 'node:util'
 import type { Browser } from 'playwright-core'
 import { launchChromium } from '../test/helpers/chromium'
 import { brokerAlone, type ThroughputConfig } from './broker-alone'
@@ -24,6 +27,7 @@ import {
   writeMarkdown,
 } from './report'
 import { sqliteRaw } from './sqlite-raw'
+import { type SyncBenchConfig, syncDrain } from './sync'
 import { firstLoad } from './ui-first-load'
 import { liveSeries } from './ui-live-series'
 import type { UiConfig } from './ui-report'
@@ -55,6 +59,13 @@ const uiConfig: UiConfig = {
   live: { series: 50, hz: 1, seconds: 20, historySeconds: 300 },
   tree: { entities: 1_000, cells: 25, filter: 'sensor', rounds: 3, clients: 4 },
 }
+const syncConfig: SyncBenchConfig = {
+  values: 1_000_000,
+  devices: 50,
+  periodMs: 1000,
+  clients: 5,
+  site: 'bench-site',
+}
 /** Longest wait for other processes on a shared machine to calm down before a sensitive phase. */
 const QUIET_WAIT_MS = 20_000
 /** The whole bench is abandoned (children killed, dirs removed) after this long. */
@@ -64,17 +75,30 @@ function log(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`)
 }
 
-async function phase<T>(name: string, work: () => Promise<T>, quietWaitMs = 0): Promise<Phase<T>> {
+/** Phase ids of `--only`; undefined = all. A phase giving several rows goes by any of them ("h, i"). */
+const only = (() => {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } })
+  return values.only?.split(',').map((id) => id.trim())
+})()
+
+async function phase<T>(
+  id: string,
+  name: string,
+  work: () => Promise<T>,
+  quietWaitMs = 0,
+): Promise<Phase<T>> {
+  if (only && !id.split(', ').some((one) => only.includes(one))) return { skipped: true }
+  const label = `(${id}) ${name}`
   if (quietWaitMs > 0) {
     const load = await waitForQuiet(quietWaitMs)
-    if (load >= 0.3) log(`other processes keep ${load.toFixed(2)} cores busy; measuring ${name} anyway`)
+    if (load >= 0.3) log(`other processes keep ${load.toFixed(2)} cores busy; measuring ${label} anyway`)
   }
-  log(`${name}…`)
+  log(`${label}…`)
   try {
     const { value, foreignCores } = await withForeignLoad(work)
     return { value, foreignCores }
   } catch (error) {
-    log(`${name} failed: ${(error as Error).stack ?? error}`)
+    log(`${label} failed: ${(error as Error).stack ?? error}`)
     return { error: (error as Error).message }
   }
 }
@@ -102,18 +126,20 @@ async function main(): Promise<number> {
   )
 
   const timedValues = throughput.publishers * throughput.messagesPerPublisher * VALUES_PER_MESSAGE
-  const a = await phase('(a) broker alone', () => brokerAlone(throughput), QUIET_WAIT_MS)
+  const a = await phase('a', 'broker alone', () => brokerAlone(throughput), QUIET_WAIT_MS)
   const b = await phase(
-    '(b) raw better-sqlite3',
+    'b',
+    'raw better-sqlite3',
     async () => sqliteRaw(timedValues, throughput.publishers * VALUES_PER_MESSAGE),
     QUIET_WAIT_MS,
   )
-  const c = await phase('(c) EdgeTwin end to end', () => endToEnd(throughput), QUIET_WAIT_MS)
-  const d = await phase('(d) latency', () => latency(latencyConfig), QUIET_WAIT_MS)
-  const e = await phase('(e) 30-day query', () => historyQuery(queryConfig), QUIET_WAIT_MS / 4)
-  const f = await phase('(f) resident memory', () => footprint(footprintConfig))
+  const c = await phase('c', 'EdgeTwin end to end', () => endToEnd(throughput), QUIET_WAIT_MS)
+  const d = await phase('d', 'latency', () => latency(latencyConfig), QUIET_WAIT_MS)
+  const e = await phase('e', '30-day query', () => historyQuery(queryConfig), QUIET_WAIT_MS / 4)
+  const f = await phase('f', 'resident memory', () => footprint(footprintConfig))
   const g = await phase(
-    '(g) time to ready',
+    'g',
+    'time to ready',
     async () => {
       const fresh = await timeToReady(freshDir, READY_RUNS, true)
       // "Existing" is the data dir of (f) with its entities; without it, one made by a first start.
@@ -142,21 +168,30 @@ async function main(): Promise<number> {
     return chromium
   }
   const h = await phase(
-    '(h, i) UI first load',
+    'h, i',
+    'UI first load',
     async () => firstLoad(await browser(), uiConfig.firstLoad),
     QUIET_WAIT_MS / 4,
   )
   const j = await phase(
-    '(j) UI live series',
+    'j',
+    'UI live series',
     async () => liveSeries(await browser(), uiConfig.live),
     QUIET_WAIT_MS / 4,
   )
   const k = await phase(
-    '(k) UI tree filter',
+    'k',
+    'UI tree filter',
     async () => treeFilter(await browser(), uiConfig.tree),
     QUIET_WAIT_MS / 4,
   )
   await chromium?.close()
+  const l = await phase(
+    'l, m',
+    'cloud sync drain and bandwidth',
+    () => syncDrain(syncConfig),
+    QUIET_WAIT_MS / 4,
+  )
 
   const profiles: ProfileRun[] = []
   const cValue = c.value
@@ -202,14 +237,17 @@ async function main(): Promise<number> {
     h,
     j,
     k,
+    sync: syncConfig,
+    l,
     profiles,
     seconds: (performance.now() - began) / 1000,
+    only,
   }
-  writeMarkdown(results)
+  if (!only) writeMarkdown(results)
   process.stdout.write(`\n${consoleReport(results)}\n`)
   // Targets missed are results; a phase that could not run or counts that disagree are failures.
   const broken =
-    [a, b, c, d, e, f, g, h, j, k].some((p) => p.error !== undefined) || sanityProblems(results).length > 0
+    [a, b, c, d, e, f, g, h, j, k, l].some((p) => p.error !== undefined) || sanityProblems(results).length > 0
   return broken ? 1 : 0
 }
 

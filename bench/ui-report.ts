@@ -32,8 +32,10 @@ const check = (ok: boolean): Status => (ok ? 'PASS' : 'FAIL')
 
 export function uiRows(ui: UiConfig, { h, j, k }: UiPhases): Row[] {
   const out: Row[] = []
-  const failed = (id: string, measure: string, target: string, phase: Phase<unknown>) =>
-    out.push({ id, measure, result: `error: ${phase.error ?? 'not run'}`, target, status: 'ERROR' })
+  const failed = (id: string, measure: string, target: string, phase: Phase<unknown>) => {
+    if (!phase.skipped)
+      out.push({ id, measure, result: `error: ${phase.error ?? 'not run'}`, target, status: 'ERROR' })
+  }
   const paintTarget = `≤ ${int(UI_TARGETS.firstPaintMs)} ms`
   const jsTarget = `≤ ${kb(UI_TARGETS.jsGzipBytes)}`
   if (h.value) {
