@@ -227,7 +227,15 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         entities,
         audit,
         configStore: new SyncConfigStore(options.dataDir),
-        alarmActions: { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot },
+        alarmActions: {
+          alarms,
+          entities,
+          audit,
+          bus,
+          notify: changes.push,
+          topicRoot: options.topicRoot,
+          now: Date.now,
+        },
         requestOperation: (entity, operation, payload, actor) =>
           agent.request(entity, operation, payload, actor).cmdId,
         logger: logger.child({ component: 'sync' }),

@@ -194,6 +194,7 @@ export const api = {
   restoreConfig: (id: number) => request<OperationView>('POST', `/api/v1/config-versions/${id}/restore`),
   syncStatus: () => request<SyncStatusView>('GET', '/api/v1/sync/status'),
   syncConfig: () => request<SyncConfigView>('GET', '/api/v1/sync/config'),
+  retrySync: () => request<SyncStatusView>('POST', '/api/v1/sync/retry'),
   /** Changes only the fields given; `null` removes a secret. Secrets are never answered back. */
   updateSyncConfig: (change: SyncConfigInput) =>
     request<SyncConfigView>('PUT', '/api/v1/sync/config', change),

@@ -52,6 +52,10 @@ function core() {
   return recording(({ method, url, body }) => {
     const path = url.pathname
     if (path === '/api/v1/sync/status') return status
+    if (path === '/api/v1/sync/retry' && method === 'POST') {
+      status = { ...status, state: 'connecting', nextRetryAt: null }
+      return status
+    }
     if (path === '/api/v1/sync/config' && method === 'GET') return config
     if (path === '/api/v1/sync/config' && method === 'PUT') return answerPut(body as SyncConfigInput)
     if (path === '/api/v1/sync/conflicts')
@@ -199,6 +203,23 @@ describe('Sync page', () => {
     expect(fact('Backlog')).toHaveTextContent('7 items (70 values), 2 KB')
     expect(screen.queryByText('Next attempt')).toBeNull()
     expect(twin.sync?.backlog.items).toBe(7)
+  })
+
+  it('retries at once when asked, instead of waiting for the backoff', async () => {
+    status = syncStatus({
+      state: 'disconnected',
+      nextRetryAt: NOW + 40_000,
+      lastError: 'connect ECONNREFUSED',
+    })
+    const { user, requests, twin } = await open()
+    expect(fact('Next attempt')).toHaveTextContent('in 40 s')
+    await user.click(within(fact('Next attempt')).getByRole('button', { name: 'Retry now' }))
+    await waitFor(() => expect(fact('State')).toHaveTextContent(/^Connecting/))
+    expect(
+      requests.filter((r) => r.method === 'POST' && r.url.pathname === '/api/v1/sync/retry'),
+    ).toHaveLength(1)
+    expect(screen.queryByText('Next attempt')).toBeNull()
+    expect(twin.sync?.state).toBe('connecting')
   })
 
   it('turns sync on at once and says so, then shows the new state', async () => {

@@ -4,6 +4,7 @@ import { DESIRED_OPERATION, DESIRED_POLICIES } from '../twin/desired-store'
 import {
   actorOf,
   entityIdParams,
+  HttpError,
   numericIdParams,
   open,
   pageLimit,
@@ -79,6 +80,20 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
         },
       },
       async (request) => parts.sync.configure(request.body, actorOf(request)),
+    )
+
+    app.post(
+      '/api/v1/sync/retry',
+      {
+        schema: {
+          summary: 'While disconnected, try to connect now instead of after the backoff (409 otherwise)',
+          tags: ['sync'],
+        },
+      },
+      async () => {
+        if (!parts.sync.retryNow()) throw new HttpError(409, 'sync is not waiting to reconnect')
+        return parts.sync.status()
+      },
     )
 
     app.get<{ Querystring: { status?: 'open' | 'resolved'; entity?: string; limit: number } }>(

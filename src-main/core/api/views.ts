@@ -68,7 +68,7 @@ export function alarmView(
 /** What acknowledging or clearing an alarm needs from the core. */
 export function alarmActionDeps(parts: CoreParts): AlarmActionDeps {
   const { alarms, entities, audit, bus, changes, options } = parts
-  return { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot }
+  return { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot, now: Date.now }
 }
 
 export function eventView(parts: Pick<CoreParts, 'entities'>, event: StoredEvent): EventView {

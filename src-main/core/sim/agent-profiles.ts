@@ -8,6 +8,11 @@ interface KeyCommon {
   setting?: keyof LineSettings
   /** The twin fragment that mirrors this key's value. */
   twin?: string
+  /**
+   * Also settable as a desired property of the same name (`desired_update`): only keys that drive
+   * the line, so an applied desired value shows in what the line publishes.
+   */
+  desired?: boolean
 }
 
 export type ConfigKeySpec =
@@ -166,8 +171,16 @@ export const AGENT_PROFILES: readonly AgentProfile[] = [
             unit: 'bottles/min',
             setting: 'nominalSpeedBpm',
             twin: 'nominalSpeedBpm',
+            desired: true,
           },
-          fill_volume_ml: { kind: 'number', min: 100, max: 2000, unit: 'mL', setting: 'fillVolumeMl' },
+          fill_volume_ml: {
+            kind: 'number',
+            min: 100,
+            max: 2000,
+            unit: 'mL',
+            setting: 'fillVolumeMl',
+            desired: true,
+          },
           fill_tolerance_ml: { kind: 'number', min: 0.5, max: 20, unit: 'mL' },
           bowl_pressure_bar: { kind: 'number', min: 0.5, max: 4, unit: 'bar' },
           product_temp_max_c: { kind: 'number', min: 0, max: 30, unit: '°C' },
@@ -354,7 +367,14 @@ export const AGENT_PROFILES: readonly AgentProfile[] = [
         path: '/etc/capper/capper.conf',
         content: CAPPER_CONF,
         keys: {
-          target_torque_nm: { kind: 'number', min: 0.8, max: 5, unit: 'N·m', setting: 'capTorqueNm' },
+          target_torque_nm: {
+            kind: 'number',
+            min: 0.8,
+            max: 5,
+            unit: 'N·m',
+            setting: 'capTorqueNm',
+            desired: true,
+          },
           torque_tolerance_nm: { kind: 'number', min: 0.05, max: 1, unit: 'N·m' },
           chuck_speed_rpm: { kind: 'number', min: 100, max: 600, integer: true, unit: 'rpm' },
           cap_feed_check: ON_OFF,

@@ -8,17 +8,44 @@ export class ConfigError extends Error {}
 /** Devices keep their parameter files small; anything bigger is not one of them. */
 const MAX_CONFIG_BYTES = 64 * 1024
 
+type Checked = number | string | { problem: string }
+
+function checkNumber(
+  key: string,
+  spec: ConfigKeySpec & { kind: 'number' },
+  value: number,
+  raw: string,
+): Checked {
+  const range = `${spec.min}..${spec.max}${spec.unit ? ` ${spec.unit}` : ''}`
+  if (spec.integer && !Number.isInteger(value)) return { problem: `${key} = ${raw} is not a whole number` }
+  if (value < spec.min || value > spec.max) return { problem: `${key} = ${raw} is out of range (${range})` }
+  return value
+}
+
 /** The value, or what is wrong with it. */
-function checkValue(key: string, spec: ConfigKeySpec, raw: string): number | string | { problem: string } {
+function checkValue(key: string, spec: ConfigKeySpec, raw: string): Checked {
   if (spec.kind === 'text') {
     return spec.pattern.test(raw) ? raw : { problem: `${key} = ${raw} is not ${spec.expected}` }
   }
   const value = Number(raw)
-  const range = `${spec.min}..${spec.max}${spec.unit ? ` ${spec.unit}` : ''}`
   if (raw === '' || !Number.isFinite(value)) return { problem: `${key} = ${raw} is not a number` }
-  if (spec.integer && !Number.isInteger(value)) return { problem: `${key} = ${raw} is not a whole number` }
-  if (value < spec.min || value > spec.max) return { problem: `${key} = ${raw} is out of range (${range})` }
-  return value
+  return checkNumber(key, spec, value, raw)
+}
+
+/**
+ * A value given as JSON (a desired property) checked like the same key in the file: a number key
+ * takes a JSON number only (not "500"), a text key a string. Returns the value, or what is wrong.
+ */
+export function checkJsonValue(key: string, spec: ConfigKeySpec, value: unknown): Checked {
+  const shown = JSON.stringify(value) ?? String(value)
+  if (spec.kind === 'text') {
+    return typeof value === 'string'
+      ? checkValue(key, spec, value)
+      : { problem: `${key} = ${shown} is not ${spec.expected}` }
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return { problem: `${key} = ${shown} is not a number` }
+  return checkNumber(key, spec, value, shown)
 }
 
 /**
@@ -86,6 +113,29 @@ export class DeviceConfig {
     const file = this.files.get(type)
     if (!file) throw new ConfigError(`The requested config_type "${type}" is not defined`)
     return { ...parseConfig(file.spec, file.spec.content), ...parseConfig(file.spec, text) }
+  }
+
+  /** The values of the factory file, which keys left out of an uploaded file fall back to. */
+  factory(type: string): Readonly<ConfigValues> {
+    const file = this.files.get(type)
+    return file ? parseConfig(file.spec, file.spec.content) : {}
+  }
+
+  /**
+   * Sets single keys (already checked) as a technician would edit the file: each `key = value`
+   * line is rewritten in place, comments kept; a key the file lacks is appended. Returns what changed.
+   */
+  set(type: string, values: Readonly<ConfigValues>): ConfigChange[] {
+    const file = this.files.get(type)
+    if (!file) return []
+    let text = file.content
+    for (const [key, value] of Object.entries(values)) {
+      const line = new RegExp(`^([ \\t]*)${key.replaceAll('.', '\\.')}[ \\t]*=[^\\r\\n]*$`, 'm')
+      text = line.test(text)
+        ? text.replace(line, (_, indent: string) => `${indent}${key} = ${value}`)
+        : `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${key} = ${value}\n`
+    }
+    return this.commit(type, text, this.validate(type, text))
   }
 
   /** Stores validated content; returns what changed. */

@@ -100,20 +100,20 @@ export class SyncService {
   private readonly received = { messages: 0, rejected: 0 }
   private readonly acks: Array<{ time: number; items: number; values: number; bytes: number }> = []
   private readonly applying = new Set<string>()
+  private readonly capturedDesired = new Map<string, number>()
   private readonly insertInbox
   private readonly findInbox
+  private readonly pruneInbox
 
   constructor(private readonly deps: SyncDeps) {
     this.since = deps.now()
     this.insertInbox = deps.db.prepare('INSERT OR IGNORE INTO sync_inbox (id, time) VALUES (?, ?)')
     this.findInbox = deps.db.prepare('SELECT 1 FROM sync_inbox WHERE id = ?')
+    this.pruneInbox = deps.db.prepare('DELETE FROM sync_inbox WHERE time < ?')
   }
 
   start(): void {
     this.config = this.deps.configStore.load()
-    this.deps.db
-      .prepare('DELETE FROM sync_inbox WHERE time < ?')
-      .run(this.deps.now() - INBOX_DAYS * 86_400_000)
     this.deps.outbox.onCommitted(() => this.afterCommit())
     if (this.config.enabled) {
       this.capturing = true
@@ -171,6 +171,15 @@ export class SyncService {
       this.connect()
     } else this.capturing = false
     return this.configView()
+  }
+
+  /** Tries to reach the cloud broker now instead of at the next backoff step (the cable is back). */
+  retryNow(): boolean {
+    if (this.state !== 'disconnected') return false
+    clearTimeout(this.retryTimer)
+    this.attempt = 0
+    this.connect()
+    return true
   }
 
   status(): SyncStatusView {
@@ -246,8 +255,12 @@ export class SyncService {
         outbox.add('operation', change.entity, operationBody(change.operation))
         return
       case 'desired': {
+        // The UI hears of every change (a command sent, the cloud's acknowledgement); the cloud
+        // needs each version of the document once.
         const document = desired.document(change.entity)
-        if (document) outbox.add('desired', change.entity, document)
+        if (!document || this.capturedDesired.get(change.entity) === document.version) return
+        this.capturedDesired.set(change.entity, document.version as number)
+        outbox.add('desired', change.entity, document)
         return
       }
       case 'conflict': {
@@ -272,7 +285,7 @@ export class SyncService {
       for (const alarm of alarmActions.alarms.openOf(entity.id))
         outbox.add('alarm', entity.topicId, { ...alarmBody(alarm), snapshot: true })
     }
-    for (const entity of desired.entities()) {
+    for (const entity of desired.entities().filter((e) => entities.has(e))) {
       const document = desired.document(entity)
       if (document) outbox.add('desired', entity, { ...document, snapshot: true })
     }
@@ -326,6 +339,7 @@ export class SyncService {
       if (generation !== this.connection) return
       this.attempt = 0
       this.lastError = null
+      this.pruneInbox.run(this.deps.now() - INBOX_DAYS * 86_400_000)
       this.cursor = 0
       this.inflight.length = 0
       this.baseAtConnect = new Map(
@@ -534,7 +548,7 @@ export class SyncService {
     if (this.applying.has(id) || this.findInbox.get(id)) return { status: 'duplicate', code: 200 }
     if (!this.deps.entities.has(entity)) return refused(404, `entity "${entity}" not found`)
     const origin = typeof request.origin === 'string' && request.origin ? request.origin : 'cloud'
-    const actor = origin.startsWith('cloud') ? origin : `cloud:${origin}`
+    const actor = origin === 'cloud' || origin.startsWith('cloud:') ? origin : `cloud:${origin}`
     try {
       const result = this.handlers[kind](request, entity, actor)
       this.applying.add(id)
@@ -556,10 +570,7 @@ export class SyncService {
       const r = request as unknown as DesiredRequest
       if (typeof r.properties !== 'object' || r.properties === null)
         throw new Refused(400, '"properties" must be an object')
-      const base =
-        typeof r.baseVersion === 'number'
-          ? r.baseVersion
-          : (this.baseAtConnect.get(entity) ?? this.deps.desired.syncedVersion(entity) ?? 0)
+      const base = typeof r.baseVersion === 'number' ? r.baseVersion : (this.baseAtConnect.get(entity) ?? 0)
       const outcome = this.deps.desired.applyCloud(entity, {
         properties: r.properties,
         base,
@@ -582,10 +593,12 @@ export class SyncService {
       const r = request as unknown as AlarmRequest
       if (r.action !== 'acknowledge' && r.action !== 'clear')
         throw new Refused(400, '"action" must be "acknowledge" or "clear"')
+      if (typeof r.type !== 'string' || r.type === '')
+        throw new Refused(400, '"type" must name the alarm type')
       const deps = this.deps.alarmActions
       const record = this.deps.entities.get(entity)
-      const alarm = record && deps.alarms.openAlarm(record.id, String(r.type))
-      if (!alarm) throw new Refused(404, `no open alarm "${String(r.type)}" on ${entity}`)
+      const alarm = record && deps.alarms.openAlarm(record.id, r.type)
+      if (!alarm) throw new Refused(404, `no open alarm "${r.type}" on ${entity}`)
       const error = alarmActionError(alarm, r.action)
       if (error) throw new Refused(409, error)
       const updated = applyAlarmAction(deps, alarm, r.action, actor)

@@ -12,6 +12,7 @@ export interface AlarmActionDeps {
   bus: Bus
   notify: (change: Change) => void
   topicRoot: string
+  now: () => number
 }
 
 /** Why an operator action does not apply to the alarm, if it does not. */
@@ -35,7 +36,7 @@ export function applyAlarmAction(
 ): Alarm {
   const entity = deps.entities.byId(alarm.entityId)
   const topicId = entity?.topicId ?? `#${alarm.entityId}`
-  const now = Date.now()
+  const now = deps.now()
   const updated =
     action === 'acknowledge'
       ? deps.alarms.acknowledge(alarm, now, actor)

@@ -31,7 +31,14 @@ describe('store-and-forward to a real mosquitto', () => {
 
   it('delivers every item exactly once, in order per entity, across a cloud broker outage', async () => {
     cloud = await startMosquitto({ persistence: true })
-    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE, '--session', 'outage'])
+    const tail = await startCloudTail(processes, [
+      '--url',
+      cloud.url,
+      '--site-id',
+      SITE,
+      '--session',
+      'outage',
+    ])
     // The simulated line publishes throughout; the probes publish counters that must all arrive.
     core = await startCore({ sim: true, seed: 7 })
     await configureSync(core, { url: cloud.url, siteId: SITE, batchMs: 100, enabled: true })

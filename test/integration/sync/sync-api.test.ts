@@ -8,7 +8,8 @@ import { generateCerts } from '../../helpers/certs'
 import { CliProcesses } from '../../helpers/cli'
 import { startCloudTail } from '../../helpers/cloud-tail'
 import { startCore, type TestCore } from '../../helpers/core'
-import { freePort, type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
+import { type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
+import { startProxy, type TcpProxy } from '../../helpers/tcp-proxy'
 import { configureSync, registerChildren, send, syncStatus, waitForStatus } from './harness'
 
 const SITE = 'bench-4'
@@ -18,9 +19,12 @@ describe('cloud sync configuration, bound and requests', () => {
   let cloud: Mosquitto | undefined
   let core: TestCore | undefined
 
+  const proxies: TcpProxy[] = []
+
   afterEach(async () => {
     await core?.stop()
     core = undefined
+    for (const proxy of proxies.splice(0)) await proxy.stop()
     await processes.cleanup()
     await cloud?.dispose()
     cloud = undefined
@@ -111,13 +115,17 @@ describe('cloud sync configuration, bound and requests', () => {
   }, 30_000)
 
   it('bounds the backlog: the oldest measurements go first; twin, alarms and events stay', async () => {
-    const port = await freePort()
+    cloud = await startMosquitto()
+    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE])
+    const link = await startProxy(cloud.port)
+    proxies.push(link)
+    link.cut()
     core = await startCore()
     const device = await core.client()
     await registerChildren(device, ['device/oven//'])
-    // Nothing listens yet: everything stays in the outbox, whose bound is 1 MiB.
+    // The network is down: everything stays in the outbox, whose bound is 1 MiB.
     await configureSync(core, {
-      url: `mqtt://127.0.0.1:${port}`,
+      url: link.url,
       siteId: SITE,
       maxBacklogBytes: 1024 * 1024,
       enabled: true,
@@ -146,8 +154,10 @@ describe('cloud sync configuration, bound and requests', () => {
     expect(full.backlog.bytes).toBeLessThanOrEqual(1024 * 1024)
     expect(full.dropped.values).toBeGreaterThanOrEqual(full.dropped.items * 51)
 
-    cloud = await startMosquitto({ port })
-    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE])
+    link.restore()
+    // The backoff has grown while the network was down: the technician presses "Retry now".
+    const retry = await core.http('/api/v1/sync/retry', { method: 'POST' })
+    expect([200, 409]).toContain(retry.status)
     const items = await tail.waitFor((seen) => seen.some((i) => i.kind === 'event'), 30_000)
     const oven = items.filter((i) => i.entity === 'device/oven//')
     expect(oven.some((i) => i.kind === 'alarm' && i.type === 'door_open')).toBe(true)

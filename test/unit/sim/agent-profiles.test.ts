@@ -34,6 +34,7 @@ describe('AGENT_PROFILES', () => {
       config_snapshot: { types: ['filler.conf', 'plc-network.conf'] },
       config_update: { types: ['filler.conf', 'plc-network.conf'] },
       log_upload: { types: ['filler', 'plc'] },
+      desired_update: {},
     })
   })
 })

@@ -1,5 +1,6 @@
 import type { Operation } from './command'
 import { configSnapshot, configUpdate } from './config'
+import { desiredUpdate } from './desired-update'
 import { firmwareUpdate } from './firmware-update'
 import { logUpload } from './log-upload'
 import { restart } from './restart'
@@ -17,4 +18,5 @@ export const OPERATIONS: readonly Operation[] = [
   configUpdate,
   logUpload,
   firmwareUpdate,
+  desiredUpdate,
 ]

@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { DesiredPropertyView, DesiredView } from '../../../src-main/core/api/types'
+import { createSimulator, type Simulator } from '../../../src-main/core/sim'
+import { collect, startCore, type TestCore } from '../../helpers/core'
+
+/** Small ticks so the line reaches a new speed within a second. */
+const TICK_MS = 20
+const FILLER = 'device/filler//'
+const COMMAND = /^te\/device\/filler\/\/\/cmd\/desired_update\/[^/]+$/
+
+type Messages = Awaited<ReturnType<typeof collect>>
+
+let core: TestCore
+let sim: Simulator | undefined
+/** Everything on the local bus, in arrival order. */
+let bus: Messages
+
+function desiredPath(entity: string): string {
+  return `/api/v1/entities/${encodeURIComponent(entity)}/desired`
+}
+
+async function startSim(faultRate: number): Promise<void> {
+  sim = createSimulator({ url: core.ready.mqtt, seed: 1, tickMs: TICK_MS, faultRate })
+  await sim.start()
+  await vi.waitFor(async () =>
+    expect((await core.json<DesiredView>(desiredPath(FILLER))).supported).toBe(true),
+  )
+}
+
+async function patch(properties: Record<string, unknown>): Promise<DesiredView> {
+  const response = await core.http(desiredPath(FILLER), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ properties }),
+  })
+  expect(response.status).toBe(200)
+  return (await response.json()) as DesiredView
+}
+
+/** The filler's desired properties once every one of them is acknowledged at its current version. */
+async function acknowledged(): Promise<Record<string, DesiredPropertyView>> {
+  let view: DesiredView | undefined
+  await vi.waitFor(
+    async () => {
+      view = await core.json<DesiredView>(desiredPath(FILLER))
+      for (const p of view.properties) expect(p.ack?.av, p.name).toBeGreaterThanOrEqual(p.version)
+      expect(view.command).toBeNull()
+    },
+    { timeout: 10_000, interval: 20 },
+  )
+  return Object.fromEntries((view as DesiredView).properties.map((p) => [p.name, p]))
+}
+
+function payloads(messages: Messages, topic: string): Array<Record<string, unknown>> {
+  return messages.messages
+    .filter((m) => m.topic === topic && m.payload !== '')
+    .map((m) => JSON.parse(m.payload) as Record<string, unknown>)
+}
+
+beforeEach(async () => {
+  core = await startCore()
+  bus = await collect(await core.client(), 'te/#')
+})
+
+afterEach(async () => {
+  await sim?.stop()
+  sim = undefined
+  await core.stop()
+})
+
+describe('desired properties on the simulated line', () => {
+  it('applies an accepted property, refuses the others per property, and the line follows', async () => {
+    await startSim(0)
+    // The devices whose settings drive the line declare desired_update; the others do not.
+    await vi.waitFor(async () => {
+      expect((await core.json<DesiredView>(desiredPath('device/capper//'))).supported).toBe(true)
+    })
+    expect((await core.json<DesiredView>(desiredPath('device/tank//'))).supported).toBe(false)
+    expect((await core.json<DesiredView>(desiredPath('device/conveyor-drive//'))).supported).toBe(false)
+
+    const { version } = await patch({ nominal_speed_bpm: 150, fill_volume_ml: 5000, label_colour: 'red' })
+    const properties = await acknowledged()
+    expect(properties.nominal_speed_bpm).toMatchObject({
+      version,
+      state: 'applied',
+      ack: { ac: 200, av: version, value: 150, ad: 'applied' },
+    })
+    expect(properties.fill_volume_ml).toMatchObject({
+      version,
+      state: 'refused',
+      // The value the device kept.
+      ack: { ac: 400, av: version, value: 500, ad: 'fill_volume_ml = 5000 is out of range (100..2000 mL)' },
+    })
+    expect(properties.label_colour).toMatchObject({
+      state: 'refused',
+      ack: {
+        ac: 400,
+        av: version,
+        value: null,
+        ad: 'unknown property "label_colour" (Filler PLC takes nominal_speed_bpm, fill_volume_ml)',
+      },
+    })
+
+    // On the local bus: init, executing, then failed naming what was refused, with every result.
+    // The bus delivers to this client and to the core independently: wait for the last state here.
+    const { topic } = await bus.next((m) => COMMAND.test(m.topic) && m.payload.includes('"failed"'))
+    const states = payloads(bus, topic)
+    expect(states.map((s) => s.status)).toEqual(['init', 'executing', 'failed'])
+    expect(states[2]).toEqual({
+      status: 'failed',
+      version,
+      properties: { nominal_speed_bpm: 150, fill_volume_ml: 5000, label_colour: 'red' },
+      reason:
+        'Refused desired properties: fill_volume_ml = 5000 is out of range (100..2000 mL); ' +
+        'unknown property "label_colour" (Filler PLC takes nominal_speed_bpm, fill_volume_ml)',
+      results: {
+        nominal_speed_bpm: { ac: 200, ad: 'applied', value: 150 },
+        fill_volume_ml: { ac: 400, ad: 'fill_volume_ml = 5000 is out of range (100..2000 mL)', value: 500 },
+        label_colour: { ac: 400, ad: expect.stringContaining('unknown property'), value: null },
+      },
+    })
+    // EdgeTwin requested it, so EdgeTwin clears it.
+    await bus.next((m) => m.topic === topic && m.payload === '')
+
+    // The filler now runs up to 150 bottles/min (it could not exceed 120 before), still filling 500 mL:
+    // each of the 6 valves carries about 150 × 0.5 L / 6 = 12.5 L/min, not the 125 L/min of 5000 mL.
+    await vi.waitFor(async () =>
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominalSpeedBpm')).toBe(150),
+    )
+    const fast = await bus.next(
+      (m) => m.topic === 'te/device/filler///m/filling' && JSON.parse(m.payload).speed > 125,
+      10_000,
+    )
+    const from = bus.messages.indexOf(fast)
+    const valves = await bus.next(
+      (m) => bus.messages.indexOf(m) > from && m.topic === 'te/device/valve-bank///m/valves',
+    )
+    for (const flow of Object.values(JSON.parse(valves.payload).valves as Record<string, number>)) {
+      expect(flow).toBeLessThan(16)
+    }
+  })
+
+  it('removing a property puts its factory value back', async () => {
+    await startSim(0)
+    await patch({ nominal_speed_bpm: 150, label_colour: 'red' })
+    const set = await acknowledged()
+    expect(set.nominal_speed_bpm).toMatchObject({ state: 'applied' })
+    expect(set.label_colour).toMatchObject({ state: 'refused' })
+    await vi.waitFor(async () =>
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominalSpeedBpm')).toBe(150),
+    )
+
+    // Removing the refused one too: the device has nothing to remove, which is not a refusal.
+    const { version } = await patch({ nominal_speed_bpm: null, label_colour: null })
+    const removed = await acknowledged()
+    expect(removed.nominal_speed_bpm).toMatchObject({
+      deleted: true,
+      version,
+      state: 'applied',
+      ack: { ac: 200, av: version, value: 120, ad: 'removed: factory value restored' },
+    })
+    expect(removed.label_colour).toMatchObject({
+      deleted: true,
+      state: 'applied',
+      ack: { ac: 200, av: version, value: null, ad: 'not a property of this device: nothing to remove' },
+    })
+    const last = bus.messages.filter((m) => COMMAND.test(m.topic)).at(-1)?.topic as string
+    await bus.next((m) => m.topic === last && m.payload.includes('"successful"'))
+    const twin = await bus.next(
+      (m) => m.topic === 'te/device/filler///twin/nominalSpeedBpm' && m.payload === '120',
+    )
+    // Everything the line publishes after its twin says 120 is at most 120 bottles/min.
+    const from = bus.messages.indexOf(twin)
+    const filling = () =>
+      bus.messages.filter((m, i) => i > from && m.topic === 'te/device/filler///m/filling')
+    await vi.waitFor(() => expect(filling().length).toBeGreaterThanOrEqual(20), { timeout: 10_000 })
+    for (const m of filling()) expect(JSON.parse(m.payload).speed).toBeLessThanOrEqual(120)
+  })
+
+  it('with simulated faults the device fails the write and answers 500 for each property', async () => {
+    await startSim(1)
+    const { version } = await patch({ fill_volume_ml: 750 })
+    const { fill_volume_ml: property } = await acknowledged()
+    expect(property).toMatchObject({
+      state: 'refused',
+      ack: { ac: 500, av: version, value: 500 },
+    })
+    expect(property?.ack?.ad).toMatch(/EEPROM busy|local mode/)
+    const { topic } = await bus.next((m) => COMMAND.test(m.topic) && m.payload.includes('"failed"'))
+    expect(payloads(bus, topic).at(-1)).toMatchObject({
+      status: 'failed',
+      reason: property?.ack?.ad,
+      results: { fill_volume_ml: { ac: 500, value: 500 } },
+    })
+  })
+})
