@@ -251,6 +251,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
           const operation = operations.byId(id)
           return operation && agent.view(operation)
         },
+        isOpen: (id) => operations.byId(id)?.cleared === false,
         logger,
       })
       applier = desiredApplier

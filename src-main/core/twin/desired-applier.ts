@@ -11,6 +11,8 @@ export interface DesiredApplierDeps {
   request: (entity: string, payload: Record<string, unknown>) => OperationView
   /** A command's current view by its operation id, if it is still stored. */
   find: (operationId: number) => OperationView | undefined
+  /** Whether the command is still on its topic (not cleared). */
+  isOpen: (operationId: number) => boolean
   logger: Logger
 }
 
@@ -55,9 +57,15 @@ export class DesiredApplier {
         // Its capabilities may now include desired_update.
         if (change.op === 'upsert' && this.deps.desired.pending(change.entity)) this.schedule(change.entity)
         return
-      case 'operation':
-        if (change.operation.operation === DESIRED_OPERATION) this.answered(change.operation)
+      case 'operation': {
+        const { operation } = change
+        if (operation.operation !== DESIRED_OPERATION) return
+        // Withdrawn before the device took it: what it carried is pending again.
+        if (!operation.terminal && !this.deps.isOpen(operation.id))
+          this.deps.desired.commandGone(operation.entity, operation.cmdId)
+        else this.answered(operation)
         return
+      }
     }
   }
 

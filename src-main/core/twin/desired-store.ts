@@ -512,9 +512,9 @@ export class DesiredStore {
         ad:
           typeof result.ad === 'string'
             ? result.ad
-            : status === 'failed'
+            : ac >= 300
               ? (reason ?? 'failed')
-              : status === 'successful'
+              : ac === 200
                 ? 'applied'
                 : null,
         time,
