@@ -185,8 +185,7 @@ export class SyncService {
   status(): SyncStatusView {
     const { outbox, desired, now } = this.deps
     const c = outbox.counters
-    const time = now()
-    while (this.acks.length > 0 && (this.acks[0]?.time ?? 0) < time - THROUGHPUT_WINDOW_MS) this.acks.shift()
+    this.forgetOldAcks(now())
     const sum = (key: 'items' | 'values' | 'bytes') =>
       (this.acks.reduce((total, a) => total + a[key], 0) * 1000) / THROUGHPUT_WINDOW_MS
     return {
@@ -216,6 +215,11 @@ export class SyncService {
       received: { ...this.received },
       conflicts: desired.conflictCounts(),
     }
+  }
+
+  /** Acknowledgements are kept for the throughput of the last window only. */
+  private forgetOldAcks(time: number): void {
+    while (this.acks.length > 0 && (this.acks[0]?.time ?? 0) < time - THROUGHPUT_WINDOW_MS) this.acks.shift()
   }
 
   // ---- capture -------------------------------------------------------------------------------
@@ -493,6 +497,7 @@ export class SyncService {
       this.deps.desired.synced(entity, version)
     }
     const after = this.deps.outbox.counters
+    this.forgetOldAcks(this.deps.now())
     this.acks.push({
       time: this.deps.now(),
       items: after.sentItems - before.sentItems,
