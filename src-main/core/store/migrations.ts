@@ -240,8 +240,9 @@ const migrations: string[] = [
   -- Counters and markers of the sync service (stream id, sent and dropped totals).
   CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
-  -- Ids of downstream requests already applied, so a redelivered one is not applied twice.
-  CREATE TABLE sync_inbox (id TEXT PRIMARY KEY, time REAL NOT NULL) WITHOUT ROWID;
+  -- Downstream requests already applied, with what they were answered, so a redelivered one is
+  -- not applied twice and gets the same answer.
+  CREATE TABLE sync_inbox (id TEXT PRIMARY KEY, time REAL NOT NULL, answer TEXT NOT NULL) WITHOUT ROWID;
 
   -- Desired properties per entity: a removed one stays as a tombstone (value NULL) for the merge.
   CREATE TABLE desired (

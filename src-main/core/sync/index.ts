@@ -99,7 +99,8 @@ export class SyncService {
   private baseAtConnect = new Map<string, number>()
   private readonly received = { messages: 0, rejected: 0 }
   private readonly acks: Array<{ time: number; items: number; values: number; bytes: number }> = []
-  private readonly applying = new Set<string>()
+  /** Answers of requests applied but not committed yet, by id. */
+  private readonly applying = new Map<string, Record<string, unknown>>()
   private readonly capturedDesired = new Map<string, number>()
   private readonly insertInbox
   private readonly findInbox
@@ -107,8 +108,8 @@ export class SyncService {
 
   constructor(private readonly deps: SyncDeps) {
     this.since = deps.now()
-    this.insertInbox = deps.db.prepare('INSERT OR IGNORE INTO sync_inbox (id, time) VALUES (?, ?)')
-    this.findInbox = deps.db.prepare('SELECT 1 FROM sync_inbox WHERE id = ?')
+    this.insertInbox = deps.db.prepare('INSERT OR IGNORE INTO sync_inbox (id, time, answer) VALUES (?, ?, ?)')
+    this.findInbox = deps.db.prepare('SELECT answer FROM sync_inbox WHERE id = ?').pluck()
     this.pruneInbox = deps.db.prepare('DELETE FROM sync_inbox WHERE time < ?')
   }
 
@@ -239,7 +240,14 @@ export class SyncService {
         return
       }
       case 'twin':
-        outbox.add('twin', change.entity, { key: change.key, value: change.value })
+        // A removed fragment says so: null can be a fragment's value too.
+        outbox.add(
+          'twin',
+          change.entity,
+          entities.twin(change.entity)?.has(change.key)
+            ? { key: change.key, value: change.value }
+            : { key: change.key, value: null, removed: true },
+        )
         return
       case 'health':
         outbox.add('health', change.entity, healthBody(entities, change.entity))
@@ -550,17 +558,21 @@ export class SyncService {
     if (!kind || !DOWN_KINDS.includes(kind)) return refused(400, 'unknown request kind')
     if (!request) return refused(400, 'not JSON (or gzip of JSON)')
     if (!id) return refused(400, 'the request has no "id"')
-    if (this.applying.has(id) || this.findInbox.get(id)) return { status: 'duplicate', code: 200 }
+    const earlier = this.applying.get(id) ?? (this.findInbox.get(id) as string | undefined)
+    // A copy (the cloud broker redelivered it, or the cloud sent it again): the first answer, again.
+    if (earlier)
+      return { ...(typeof earlier === 'string' ? JSON.parse(earlier) : earlier), status: 'duplicate' }
     if (!this.deps.entities.has(entity)) return refused(404, `entity "${entity}" not found`)
     const origin = typeof request.origin === 'string' && request.origin ? request.origin : 'cloud'
     const actor = origin === 'cloud' || origin.startsWith('cloud:') ? origin : `cloud:${origin}`
     try {
-      const result = this.handlers[kind](request, entity, actor)
-      this.applying.add(id)
+      const answer = { status: 'accepted', code: 200, ...this.handlers[kind](request, entity, actor) }
+      this.applying.set(id, answer)
       const time = this.deps.now()
-      this.deps.writer.write(() => this.insertInbox.run(id, time))
+      const json = JSON.stringify(answer)
+      this.deps.writer.write(() => this.insertInbox.run(id, time, json))
       this.deps.writer.afterCommit(() => this.applying.delete(id))
-      return { status: 'accepted', code: 200, ...result }
+      return answer
     } catch (error) {
       const code = (error as { statusCode?: number }).statusCode ?? 500
       return refused(code, (error as Error).message)

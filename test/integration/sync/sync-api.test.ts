@@ -196,16 +196,21 @@ describe('cloud sync configuration, bound and requests', () => {
     await configureSync(core, { url: cloud.url, siteId: SITE, batchMs: 50, enabled: true })
     await waitForStatus(core, (s) => s.state === 'connected')
 
+    // A twin fragment set to null, then removed: the cloud can tell the two apart.
+    await device.publishAsync('te/device/robot///twin/tool', 'null', { qos: 1, retain: true })
+    await device.publishAsync('te/device/robot///twin/tool', '', { qos: 1, retain: true })
+
     const cloudClient = await mqtt.connectAsync(cloud.url, { reconnectPeriod: 0 })
     const request = (kind: 'operation' | 'alarm', body: object) =>
       cloudClient.publishAsync(downTopic(SITE, kind), JSON.stringify(body), { qos: 1 })
-    await request('operation', {
+    const calibrate = {
       id: 'op-1',
       entity: 'device/robot//',
       operation: 'calibrate',
       payload: { axis: 3 },
       origin: 'carol',
-    })
+    }
+    await request('operation', calibrate)
     await request('operation', { id: 'op-2', entity: 'device/robot//', operation: 'teleport' })
     await request('alarm', {
       id: 'al-1',
@@ -216,9 +221,11 @@ describe('cloud sync configuration, bound and requests', () => {
     })
     await request('alarm', { id: 'al-2', entity: 'device/nowhere//', type: 'gripper', action: 'clear' })
     await cloudClient.publishAsync(downTopic(SITE, 'alarm'), 'not json', { qos: 1 })
+    // The cloud did not hear back and sends the request again: not run twice, answered as before.
+    await request('operation', calibrate)
     await cloudClient.endAsync()
 
-    const items = await tail.waitFor((seen) => seen.filter((i) => i.kind === 'response').length >= 5, 20_000)
+    const items = await tail.waitFor((seen) => seen.filter((i) => i.kind === 'response').length >= 6, 20_000)
     const responses = items.filter((i) => i.kind === 'response')
     expect(responses.map((r) => [r.request, r.status, r.code])).toEqual([
       ['op-1', 'accepted', 200],
@@ -226,6 +233,13 @@ describe('cloud sync configuration, bound and requests', () => {
       ['al-1', 'accepted', 200],
       ['al-2', 'rejected', 404],
       [null, 'rejected', 400],
+      ['op-1', 'duplicate', 200],
+    ])
+    expect(responses[5]?.cmdId).toBe(responses[0]?.cmdId)
+    const tool = items.filter((i) => i.kind === 'twin' && i.key === 'tool')
+    expect(tool.map(({ value, removed }) => ({ value, removed }))).toEqual([
+      { value: null, removed: undefined },
+      { value: null, removed: true },
     ])
     // The requested command is on the local bus for the device's agent, as thin-edge.io's mapper would send it.
     await vi.waitFor(() =>
@@ -234,6 +248,7 @@ describe('cloud sync configuration, bound and requests', () => {
       ),
     )
     expect(responses[0]?.cmdId).toEqual(expect.any(String))
+    expect(commands.filter((c) => c.payload.includes('"init"'))).toHaveLength(1)
     const alarms = await core.json<AlarmView[]>('/api/v1/alarms?entity=device%2Frobot%2F%2F')
     expect(alarms[0]).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'cloud:carol' })
     const audit = await core.json<Array<{ actor: string; action: string }>>('/api/v1/audit')
@@ -243,7 +258,7 @@ describe('cloud sync configuration, bound and requests', () => {
         ['cloud:carol', 'alarm.acknowledge'],
       ]),
     )
-    expect((await syncStatus(core)).received).toEqual({ messages: 5, rejected: 3 })
+    expect((await syncStatus(core)).received).toEqual({ messages: 6, rejected: 3 })
   }, 60_000)
 
   it('connects over mutual TLS with the stored client certificate and CA', async () => {
