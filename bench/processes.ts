@@ -204,15 +204,6 @@ export async function spawnPlainBroker(timeoutMs = 20_000): Promise<Child & { ur
   return { ...child, url }
 }
 
-/** A loopback port free right now (the OS picks it); for servers that cannot listen on port 0. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto'
 
 /** Debian's mosquitto on a loopback port, anonymous, no persistence: the cloud broker of (l, m). */

@@ -118,7 +118,7 @@ export function syncMethod({ sync }: SyncPhases): string[] {
     '  backlog and the subscriber has every value (status polled every 20 ms, with the RSS of the core',
     '  from /proc/<pid>/status).',
     '- **(m) Sync bandwidth**: the core reaches mosquitto through a TCP proxy in the bench process',
-    '  (bench/wire-proxy.ts, TCP_NODELAY on both legs) that counts the bytes each way; "up" is everything',
+    '  (test/helpers/tcp-proxy.ts, TCP_NODELAY on both legs) that counts the bytes each way; "up" is everything',
     '  the core sent over the drain (CONNECT, SUBSCRIBE and the PUBLISHes). The baseline sends the same',
     '  messages through the same proxy to the same mosquitto as a naive bridge would forward them: one',
     `  QoS 1 PUBLISH each, payload unchanged, topic prefixed with the site (\`${sync.site}/te/…\`, as a mosquitto`,

@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer'
 import mqtt, { type MqttClient } from 'mqtt'
 import { type Batch, decodePayload, NAMESPACE } from '../src-main/core/sync/protocol'
+import { freePort } from '../test/helpers/mosquitto'
+import { startProxy, type TcpProxy } from '../test/helpers/tcp-proxy'
 import { Api } from './api'
-import { cpuSecondsOf, freePort, memoryOf, spawnCore, spawnMosquitto, tempDir, waitFor } from './processes'
+import { cpuSecondsOf, memoryOf, spawnCore, spawnMosquitto, tempDir, waitFor } from './processes'
 import {
   type SyncLoad,
   syncDevice,
@@ -11,7 +13,6 @@ import {
   syncTopic,
   VALUES_PER_SYNC_MESSAGE,
 } from './sync-load'
-import { startWireProxy, type WireProxy } from './wire-proxy'
 
 export interface SyncBenchConfig {
   /** Values queued while the cloud broker is away, then drained. */
@@ -84,7 +85,7 @@ export async function syncDrain(config: SyncBenchConfig): Promise<SyncResult> {
   })
   const clients: MqttClient[] = []
   let mosquitto: Awaited<ReturnType<typeof spawnMosquitto>> | undefined
-  let proxy: WireProxy | undefined
+  let proxy: TcpProxy | undefined
   let subscriber: MqttClient | undefined
   try {
     const api = new Api(core.ready)
@@ -136,7 +137,7 @@ export async function syncDrain(config: SyncBenchConfig): Promise<SyncResult> {
     await Promise.all(clients.splice(0).map((c) => c.endAsync()))
 
     mosquitto = await spawnMosquitto(await freePort())
-    proxy = await startWireProxy(Number(new URL(mosquitto.url).port))
+    proxy = await startProxy(Number(new URL(mosquitto.url).port))
     const cloud = proxy
     const received = { values: 0, items: 0, batches: 0, duplicates: 0, undecodable: 0 }
     const batchesByKind: Record<string, number> = {}
@@ -246,7 +247,7 @@ function publishBytes(topic: string, payload: string): number {
  * The baseline: every message forwarded as it came, at QoS 1, under the site's prefix (a mosquitto
  * bridge's `topic te/# out 1 "" <site>/`), through the proxy the core used.
  */
-async function naiveBridge(proxy: WireProxy, load: SyncLoad, site: string): Promise<SyncResult['baseline']> {
+async function naiveBridge(proxy: TcpProxy, load: SyncLoad, site: string): Promise<SyncResult['baseline']> {
   const up = proxy.bytes.up
   const down = proxy.bytes.down
   const started = performance.now()

@@ -31,14 +31,16 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     if (!pair.upstream.destroyed) pair.upstream.destroy()
   }
 
-  const server = net.createServer((client) => {
+  // TCP_NODELAY on both legs, so the proxy adds no wait of its own (Nagle's algorithm would hold a
+  // small PUBACK for a delayed ACK and set the pace of what passes through).
+  const server = net.createServer({ noDelay: true }, (client) => {
     if (isCut) {
       client.on('error', () => {})
       client.resetAndDestroy()
       return
     }
     connections++
-    const upstream = net.connect(targetPort, targetHost)
+    const upstream = net.connect({ port: targetPort, host: targetHost, noDelay: true })
     const pair = { client, upstream }
     pairs.add(pair)
     client.on('data', (chunk: Buffer) => {

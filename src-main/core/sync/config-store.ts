@@ -83,7 +83,7 @@ export function validateSyncConfig(config: SyncConfig): SyncConfig {
   intIn(config.batchBytes, 'batchBytes', 1024, 1024 * 1024)
   intIn(config.batchMs, 'batchMs', 0, 60_000)
   intIn(config.maxBacklogBytes, 'maxBacklogBytes', 1024 * 1024, 64 * 1024 * 1024 * 1024)
-  if (config.clientCert) certificate(config.clientCert, 'client certificate')
+  const [cert] = config.clientCert ? certificate(config.clientCert, 'client certificate') : []
   if (config.ca) certificate(config.ca, 'CA')
   if (config.clientKey) {
     let key: ReturnType<typeof createPrivateKey>
@@ -92,7 +92,6 @@ export function validateSyncConfig(config: SyncConfig): SyncConfig {
     } catch (error) {
       fail(`client key is not a PEM private key: ${(error as Error).message}`)
     }
-    const [cert] = config.clientCert ? certificate(config.clientCert, 'client certificate') : []
     if (cert && !cert.checkPrivateKey(key)) fail('client key does not belong to the client certificate')
   }
   if (Boolean(config.clientCert) !== Boolean(config.clientKey))

@@ -500,18 +500,11 @@ export class SyncService {
   private acknowledged(sent: Sent): void {
     const index = this.inflight.indexOf(sent)
     if (index >= 0) this.inflight.splice(index, 1)
-    const before = { ...this.deps.outbox.counters }
-    for (const { entity, version } of this.deps.outbox.acknowledged(sent.first, sent.last, sent)) {
-      this.deps.desired.synced(entity, version)
-    }
-    const after = this.deps.outbox.counters
-    this.forgetOldAcks(this.deps.now())
-    this.acks.push({
-      time: this.deps.now(),
-      items: after.sentItems - before.sentItems,
-      values: after.sentValues - before.sentValues,
-      bytes: sent.bytes,
-    })
+    const { items, values, desired } = this.deps.outbox.acknowledged(sent.first, sent.last, sent)
+    for (const { entity, version } of desired) this.deps.desired.synced(entity, version)
+    const time = this.deps.now()
+    this.forgetOldAcks(time)
+    this.acks.push({ time, items, values, bytes: sent.bytes })
     this.pump()
   }
 

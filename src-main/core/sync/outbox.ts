@@ -219,14 +219,14 @@ export class Outbox {
 
   /**
    * The cloud broker acknowledged the batch of items `first`..`last`: they leave the outbox.
-   * Returns the desired versions it carried, which the cloud now has.
+   * Returns how many items and values left, and the desired versions it carried (the cloud has them).
    */
   acknowledged(
     first: number,
     last: number,
     batch: { bytes: number; uncompressedBytes: number },
-  ): Array<{ entity: string; version: number }> {
-    const desired: Array<{ entity: string; version: number }> = []
+  ): { items: number; values: number; desired: Array<{ entity: string; version: number }> } {
+    const result = { items: 0, values: 0, desired: [] as Array<{ entity: string; version: number }> }
     this.db.transaction(() => {
       const rows = this.statements.ack.all(first, last) as Array<{
         kind: string
@@ -240,17 +240,19 @@ export class Outbox {
         this.backlog.items--
         this.backlog.values -= row.vals
         this.backlog.bytes -= row.bytes
-        c.sentItems++
-        c.sentValues += row.vals
-        if (row.body) desired.push({ entity: row.entity, version: JSON.parse(row.body).version })
+        result.items++
+        result.values += row.vals
+        if (row.body) result.desired.push({ entity: row.entity, version: JSON.parse(row.body).version })
       }
+      c.sentItems += result.items
+      c.sentValues += result.values
       c.sentBatches++
       c.sentBytes += batch.bytes
       c.sentUncompressedBytes += batch.uncompressedBytes
       c.lastSyncAt = this.now()
       this.saveCounters()
     })()
-    return desired
+    return result
   }
 
   /**
