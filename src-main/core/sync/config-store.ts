@@ -94,6 +94,8 @@ export function validateSyncConfig(config: SyncConfig): SyncConfig {
     }
     if (cert && !cert.checkPrivateKey(key)) fail('client key does not belong to the client certificate')
   }
+  // MQTT 3.1.1 §3.1.2.9: no password without a user name (mqtt.js would fail without saying why).
+  if (config.password && !config.username) fail('a password needs a user name')
   if (Boolean(config.clientCert) !== Boolean(config.clientKey))
     fail('a client certificate needs its key, and a key its certificate')
   return config

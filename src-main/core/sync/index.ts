@@ -9,7 +9,13 @@ import type { Alarm } from '../telemetry/alarm-store'
 import type { Change } from '../twin/changes'
 import { cloudHlc, type DesiredStore } from '../twin/desired-store'
 import type { Entity, EntityStore } from '../twin/entity-store'
-import { mergeSyncConfig, type SyncConfig, type SyncConfigStore, syncConfigView } from './config-store'
+import {
+  DEFAULT_SYNC_CONFIG,
+  mergeSyncConfig,
+  type SyncConfig,
+  type SyncConfigStore,
+  syncConfigView,
+} from './config-store'
 import type { Outbox, OutboxRow } from './outbox'
 import {
   type AlarmRequest,
@@ -114,7 +120,14 @@ export class SyncService {
   }
 
   start(): void {
-    this.config = this.deps.configStore.load()
+    try {
+      this.config = this.deps.configStore.load()
+    } catch (error) {
+      // A settings file that cannot be used leaves sync off and says why; the twin runs on.
+      this.config = { ...DEFAULT_SYNC_CONFIG }
+      this.lastError = (error as Error).message
+      this.deps.logger.error({ err: error }, 'cloud sync settings unusable: sync stays off')
+    }
     this.deps.outbox.onCommitted(() => this.afterCommit())
     if (this.config.enabled) {
       this.capturing = true
@@ -376,6 +389,9 @@ export class SyncService {
     })
     client.on('close', () => {
       if (generation !== this.connection) return
+      // mqtt.js passes on only socket errors; anything else closed the attempt without a word.
+      if (this.state === 'connecting' && !this.lastError)
+        this.lastError = 'the connection closed before the broker accepted it'
       this.deps.logger.info({ url: config.url, error: this.lastError }, 'disconnected from the cloud broker')
       client.end(true)
       this.client = undefined

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -7,7 +7,7 @@ import { downTopic } from '../../../src-main/core/sync/protocol'
 import { generateCerts } from '../../helpers/certs'
 import { CliProcesses } from '../../helpers/cli'
 import { startCloudTail } from '../../helpers/cloud-tail'
-import { startCore, type TestCore } from '../../helpers/core'
+import { startCore, type TestCore, tempDir } from '../../helpers/core'
 import { type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
 import { startProxy, type TcpProxy } from '../../helpers/tcp-proxy'
 import { configureSync, registerChildren, send, syncStatus, waitForStatus } from './harness'
@@ -40,6 +40,7 @@ describe('cloud sync configuration, bound and requests', () => {
       [{ siteId: 'a/b' }, 'site id "a/b"'],
       [{ batchBytes: 10 }, 'batchBytes'],
       [{ clientCert: 'not a certificate' }, 'not a PEM certificate'],
+      [{ password: 'no-user' }, 'a password needs a user name'],
       [{ shoeSize: 42 }, 'must NOT have additional properties'],
     ]
     for (const [body, message] of refusals) {
@@ -86,6 +87,20 @@ describe('cloud sync configuration, bound and requests', () => {
     const removed = (await (await put({ clientCert: null, clientKey: null })).json()) as SyncConfigView
     expect(removed.clientCert).toEqual({ set: false, hint: null })
     expect(removed.password.set).toBe(true)
+  })
+
+  it('starts with sync off and says why when its settings file cannot be used', async () => {
+    const dataDir = tempDir()
+    writeFileSync(
+      path.join(dataDir, 'sync.json'),
+      JSON.stringify({ enabled: true, url: 'mqtt://x:1883', siteId: 'a/b' }),
+    )
+    core = await startCore({ dataDir })
+    const status = await syncStatus(core)
+    expect(status).toMatchObject({ enabled: false, state: 'off' })
+    expect(status.lastError).toContain('sync.json: site id "a/b"')
+    await configureSync(core, { url: 'mqtt://x:1883', siteId: SITE })
+    expect((await core.json<SyncConfigView>('/api/v1/sync/config')).siteId).toBe(SITE)
   })
 
   it('turns on and off at run time; while off nothing is queued, on again sends the current state', async () => {
