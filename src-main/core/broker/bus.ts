@@ -9,14 +9,20 @@ export interface BusMessage {
    * restored, not a new occurrence.
    */
   replay: boolean
+  /**
+   * The MQTT client id of the publisher, with the embedded broker; undefined for the core's own
+   * publishes (and for every message with an external broker, which does not say who sent it).
+   */
+  client?: string
 }
 
 /**
  * Receives every message on the bus exactly once, including the core's own publishes. `done`
  * releases the sender's acknowledgement (QoS 1 PUBACK): call it once what the message carries is
- * stored.
+ * stored, or with the reason it was not, and the sender gets no acknowledgement: the broker closes
+ * its connection and the client sends the message again once it has reconnected.
  */
-export type BusHandler = (message: BusMessage, done: () => void) => void
+export type BusHandler = (message: BusMessage, done: (error?: Error) => void) => void
 
 export interface PublishOptions {
   retain?: boolean

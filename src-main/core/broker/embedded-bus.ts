@@ -56,8 +56,11 @@ export class EmbeddedBus implements Bus {
           retain: packet.retain,
           qos: packet.qos,
           replay: false,
+          client: client?.id ?? undefined,
         }
-        handler(message, () => {
+        handler(message, (refused) => {
+          // An error makes aedes close the connection without a PUBACK (MQTT 3.1.1 has no negative ack).
+          if (refused) return callback(refused)
           if (packet.qos !== 1) return callback(null)
           publish(packet, client, (error) => {
             if (error) return callback(error)

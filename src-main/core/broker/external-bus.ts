@@ -31,7 +31,13 @@ export class ExternalBus implements Bus {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
       handler(
         { topic: packet.topic, payload, retain: packet.retain, qos: packet.qos, replay: packet.retain },
-        () => callback(),
+        (refused) => {
+          if (!refused) return callback()
+          // Not stored: no PUBACK. Dropping the connection makes the broker deliver it again on the
+          // persistent session once mqtt.js has reconnected.
+          logger.warn({ topic: packet.topic, reason: refused.message }, 'message not stored; reconnecting')
+          client.stream.destroy()
+        },
       )
     }
     client.on('error', (error) => logger.warn({ url, err: error.message }, 'broker connection error'))
