@@ -35,6 +35,8 @@ serve options:
   --sim-faults RATE      share of simulated operations that fail, 0 to 1 (default: 0)
   --boot-id-file FILE    where the device's boot id is read (default: /proc/sys/kernel/random/boot_id)
   --retention LIST       history kept, e.g. raw=7d,minute=90d,hour=1825d,events=90d,alarms=365d
+  --min-free-disk SIZE   free space kept on the data dir's volume, e.g. 64MiB, 1GiB: below it, new
+                         data from devices is refused rather than acknowledged (default: 64MiB)
   --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
@@ -129,6 +131,25 @@ function parseRetention(value: string | undefined): Retention {
   return retention
 }
 
+/** A size such as `64MiB`, `1GiB`, `500MB` or a number of bytes. */
+function size(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(value.trim())
+  const units: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+  }
+  const bytes = match ? Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1) : Number.NaN
+  if (!Number.isFinite(bytes) || bytes < 0 || bytes > 2 ** 50)
+    throw new UsageError(`--${name} must be a size such as 64MiB or 1GiB, not "${value}"`)
+  return Math.round(bytes)
+}
+
 function brokerUrl(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined
   if (!/^(mqtts?|wss?|tcp):\/\/[^/]+/.test(value))
@@ -213,6 +234,7 @@ async function serve(args: string[]): Promise<void> {
       'sim-faults': { type: 'string' },
       'boot-id-file': { type: 'string' },
       retention: { type: 'string' },
+      'min-free-disk': { type: 'string' },
       'ready-file': { type: 'string' },
       'log-level': { type: 'string' },
       'sync-url': { type: 'string' },
@@ -246,6 +268,7 @@ async function serve(args: string[]): Promise<void> {
     simFaults: fraction(values['sim-faults'], 'sim-faults') ?? defaultOptions.simFaults,
     bootIdFile: values['boot-id-file'] ? path.resolve(values['boot-id-file']) : defaultOptions.bootIdFile,
     retention: parseRetention(values.retention),
+    minFreeDiskBytes: size(values['min-free-disk'], 'min-free-disk') ?? defaultOptions.minFreeDiskBytes,
     logLevel,
     uiDir: UI_DIR,
     syncConfig: syncOptions(values),

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { Agent } from './agent'
@@ -17,11 +25,13 @@ import type { Bus } from './broker/bus'
 import { EmbeddedBus } from './broker/embedded-bus'
 import { ExternalBus } from './broker/external-bus'
 import { type CoreOptions, defaultOptions } from './config'
+import type { LogFile } from './config/log-file'
 import { createLogger } from './config/logger'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
 import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
+import { DiskGuard, type DiskState } from './store/disk-guard'
 import { BatchWriter } from './store/writer'
 import { SyncService } from './sync'
 import { SyncConfigStore } from './sync/config-store'
@@ -70,6 +80,9 @@ export interface CoreParts {
   agent: Agent
   desired: DesiredStore
   sync: SyncService
+  disk: DiskGuard
+  /** The log file, with its count of dropped lines (undefined with a logger given by the caller). */
+  logFile: LogFile | undefined
   token: string
   mqttUrl: string
   /** The HTTP base URL, once listening. */
@@ -95,6 +108,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
   let sim: Simulator | undefined
   let applier: DesiredApplier | undefined
   let retentionTimer: NodeJS.Timeout | undefined
+  let firstRetention: NodeJS.Timeout | undefined
   let unlock: (() => void) | undefined
   let lastStamp = 0
   // Receive times are strictly increasing so two values of a series never share an instant.
@@ -105,25 +119,39 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function start(): Promise<Ready> {
     prepareDataDir(options.dataDir)
-    await installDefaults(options.dataDir)
     const unlockDir = lockDataDir(options.dataDir)
     unlock = unlockDir
-    const logger =
-      options.logger ?? createLogger(options.logLevel, path.join(options.dataDir, 'logs', 'edgetwin.log'))
     let token: string
     let db: Database
+    let logger: Logger
+    let logFile: LogFile | undefined
     try {
+      await installDefaults(options.dataDir)
+      if (options.logger) logger = options.logger
+      else
+        ({ logger, file: logFile } = createLogger(
+          options.logLevel,
+          path.join(options.dataDir, 'logs', 'edgetwin.log'),
+        ))
       token = options.token ?? loadToken(path.join(options.dataDir, 'token'))
       db = openDatabase(path.join(options.dataDir, 'edgetwin.db'))
     } catch (error) {
+      logFile?.close()
       unlockDir()
       throw error
     }
     try {
+      const disk = new DiskGuard({
+        dir: options.dataDir,
+        reserveBytes: options.minFreeDiskBytes,
+        now: Date.now,
+        onChange: (state) => onDiskChange(state),
+      })
       const writer = new BatchWriter(db, {
         maxOps: 5000,
         maxDelayMs: 20,
         onError: (error) => logger.error({ err: error }, 'store write failed'),
+        onStorageState: (error) => disk.storageFailed(error),
       })
       const changes = new ChangeFeed((callback) => writer.afterCommit(callback))
       const entities = new EntityStore(db, writer, changes.push, Date.now)
@@ -210,6 +238,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         autoRegister: options.autoRegister,
         stamp,
         notify: changes.push,
+        refusal: () => disk.refusal,
         onHealthCheck: (entity) => {
           if (entity === CORE_SERVICE || entity === MAIN_DEVICE) void publishHealth('up')
         },
@@ -277,22 +306,27 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         agent,
         desired,
         sync,
+        disk,
+        logFile,
         token,
         mqttUrl: '',
         httpUrl: '',
         startedAt: Date.now(),
         version,
       }
+      disk.start()
+      // Captures before the broker takes its first message (see SyncService.start).
+      sync.start()
       const mqttUrl = await bus.start(ingest.handle)
       parts.mqttUrl = mqttUrl
       await ingest.restoreRegistrations()
       registerCoreService(bus)
+      if (disk.refusal) onDiskChange(disk.view())
       api = createApiServer(parts)
       const http = await api.listen(options.host, options.httpPort)
       parts.httpUrl = http
       agent.start()
       desiredApplier.start()
-      sync.start()
       if (options.syncConfig) await sync.configure(options.syncConfig, 'cli')
       if (options.sim) {
         sim = createSimulator({
@@ -305,16 +339,32 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         await sim.start()
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
-      setTimeout(applyRetention, 60_000).unref()
+      firstRetention = setTimeout(applyRetention, 60_000).unref()
       return { http, mqtt: mqttUrl, pid: process.pid, token, login: loginUrl(http, sessions.createCode()) }
     } catch (error) {
       if (parts) await stop()
       else {
         db.close()
+        logFile?.close()
         unlock?.()
       }
       throw error
     }
+  }
+
+  /** The disk filled up or has room again: the core's service says so with an alarm, as devices do. */
+  function onDiskChange(state: DiskState): void {
+    if (!parts) return
+    parts.logger[state.condition === 'ok' ? 'info' : 'error'](
+      { free: state.freeBytes, reserve: state.reserveBytes },
+      state.reason ?? 'disk space back above the reserve: data is taken again',
+    )
+    const topic = formatTopic(CORE_SERVICE, { kind: 'alarm', type: 'disk_full' }, options.topicRoot)
+    const payload =
+      state.condition === 'ok'
+        ? ''
+        : JSON.stringify({ severity: state.condition === 'full' ? 'critical' : 'major', text: state.reason })
+    void parts.bus.publish(topic, payload, { retain: true, qos: 1 })
   }
 
   function registerCoreService(bus: Bus): void {
@@ -354,23 +404,29 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
   async function stop(): Promise<void> {
     clearInterval(retentionTimer)
+    clearTimeout(firstRetention)
     retentionTimer = undefined
+    firstRetention = undefined
     await sim?.stop()
     sim = undefined
     await api?.close()
     api = undefined
     if (!parts) return
-    const { bus, writer, ingest, db, logger, agent, sync } = parts
+    const { bus, writer, ingest, db, logger, logFile, agent, sync, disk } = parts
     applier?.stop()
-    await sync.stop()
     await agent.stop()
     await publishHealth('down')
     await bus.stop()
     ingest.stop()
-    writer.stop()
+    // The last batch, with its outbox items, is written before sync lets go (SyncService.start).
+    if (!writer.stop()) logger.error({ err: writer.failing }, 'the last batch could not be stored')
+    await sync.stop()
+    disk.stop()
     db.close()
     unlock?.()
     logger.info('stopped')
+    await logFile?.flush()
+    logFile?.close()
     parts = undefined
   }
 
@@ -386,14 +442,27 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 
 function prepareDataDir(dataDir: string): void {
   try {
-    for (const sub of ['', 'operations', 'plugins', 'files', 'logs'])
-      mkdirSync(path.join(dataDir, sub), { recursive: true })
+    makeDirectory(dataDir)
+    for (const sub of ['operations', 'plugins', 'files', 'logs']) makeDirectory(path.join(dataDir, sub))
     accessSync(dataDir, constants.W_OK)
   } catch (error) {
     throw new Error(
       `data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )
   }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdirSync never returns on some paths that
+ * cannot be created (under /proc), where this fails at the first level that cannot be made.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = []
+  for (let current = path.resolve(dir); !existsSync(current); current = path.dirname(current)) {
+    missing.unshift(current)
+    if (path.dirname(current) === current) break
+  }
+  for (const level of missing) mkdirSync(level)
 }
 
 /** Reads the API token, generating it on first start (owner-only, written atomically). */

@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify'
 import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
+import { isDiskFull } from '../store/writer'
 import { auditRoutes } from './audit-routes'
 import { authenticate } from './auth'
 import { CONTENT_SECURITY_POLICY } from './content-security-policy'
@@ -43,6 +44,8 @@ export function createApiServer(parts: CoreParts): ApiServer {
 
   // Every error leaves as {"error": "…"} with its status (DESIGN §3.2).
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // A write the full disk cannot take is said as such (RFC 4918 §11.5), not as a fault.
+    if (isDiskFull(error)) return reply.status(507).send({ error: `insufficient storage: ${error.message}` })
     const status = error.validation ? 400 : (error.statusCode ?? 500)
     if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed')
     reply.status(status).send({ error: status >= 500 ? 'internal error' : error.message })

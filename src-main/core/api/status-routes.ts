@@ -30,7 +30,14 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Core, broker and ingest state',
           tags: ['status'],
           response: {
-            200: open({ broker: open(), ingest: open(), store: open(), entities: { type: 'integer' } }),
+            200: open({
+              broker: open(),
+              ingest: open(),
+              store: open(),
+              disk: open(),
+              logs: open(),
+              entities: { type: 'integer' },
+            }),
           },
         },
       },
@@ -54,6 +61,8 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           },
           ingest: { ...parts.ingest.stats, pendingWrites: parts.writer.pending + parts.series.buffered },
           store: { file, bytes: size('') + size('-wal') },
+          disk: parts.disk.view(),
+          logs: { dropped: parts.logFile?.dropped ?? 0, error: parts.logFile?.error ?? null },
           entities: parts.entities.size,
           pendingRegistrations: parts.ingest.registrar.pendingRegistrations().map((r) => r.topicId),
         }

@@ -115,8 +115,18 @@ export interface StatusView {
   startedAt: number
   uptimeSeconds: number
   broker: { mode: 'embedded' | 'external'; url: string; connected: boolean }
-  ingest: { received: number; rejected: number; values: number; pendingWrites: number }
+  ingest: { received: number; rejected: number; refused: number; values: number; pendingWrites: number }
   store: { file: string; bytes: number }
+  /** The data dir's volume: below its reserve, or failing, new data from devices is refused. */
+  disk: {
+    condition: 'ok' | 'low' | 'full'
+    freeBytes: number | null
+    reserveBytes: number
+    since: number
+    reason: string | null
+  }
+  /** Lines of the core's log file lost to a full or failing disk, and why the last write failed. */
+  logs: { dropped: number; error: string | null }
   entities: number
   pendingRegistrations: string[]
 }

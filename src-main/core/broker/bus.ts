@@ -14,6 +14,8 @@ export interface BusMessage {
    * publishes (and for every message with an external broker, which does not say who sent it).
    */
   client?: string
+  /** Published (or replayed) by the core itself, with the embedded broker: never refused. */
+  fromCore?: boolean
 }
 
 /**

@@ -114,7 +114,7 @@ export class EmbeddedBus implements Bus {
     const retain = options.retain ?? false
     // The core's own publishes do not pass authorizePublish: hand them to the handler here so the
     // core sees every message on the bus exactly once.
-    this.handler?.({ topic, payload: buffer, retain, qos, replay: false }, () => {})
+    this.handler?.({ topic, payload: buffer, retain, qos, replay: false, fromCore: true }, () => {})
     return new Promise((resolve) => {
       broker.publish({ cmd: 'publish', topic, payload: buffer, qos, retain, dup: false }, (error) => {
         if (error) this.options.logger.warn({ topic, err: error.message }, 'publish failed')

@@ -1,6 +1,7 @@
-import { mkdirSync, openSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import pino, { type Logger } from 'pino'
+import { LogFile } from './log-file'
 
 const LEVELS: Record<number, string> = {
   10: 'trace',
@@ -11,7 +12,11 @@ const LEVELS: Record<number, string> = {
   60: 'fatal',
 }
 
-/** One readable line per record for a person at a terminal: `12:03:04 warn  rejected message topic=…`. */
+/**
+ * One readable line per record for a person at a terminal: `12:03:04 warn  rejected message topic=…`.
+ * A stderr that cannot be written (a full disk under a redirect, a closed pipe) loses the line, never
+ * the core: the error is swallowed here and on the stream.
+ */
 const humanStream = {
   write(line: string): void {
     const { level, time, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line)
@@ -19,22 +24,33 @@ const humanStream = {
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ')
     const clock = new Date(time).toISOString().slice(11, 19)
-    process.stderr.write(
-      `${clock} ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`,
-    )
+    try {
+      process.stderr.write(
+        `${clock} ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? ` ${fields}` : ''}\n`,
+      )
+    } catch {
+      // dropped
+    }
   },
+}
+process.stderr.on('error', () => {})
+
+export interface CoreLogger {
+  logger: Logger
+  /** The JSON-lines file in the data dir's logs/, with its count of dropped lines. */
+  file: LogFile
 }
 
 /** Logs for people on stderr and as JSON lines in the data dir's logs/ folder. */
-export function createLogger(level: string, file: string): Logger {
-  mkdirSync(path.dirname(file), { recursive: true })
-  return pino(
+export function createLogger(level: string, file: string): CoreLogger {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  const logFile = new LogFile(file)
+  const logger = pino(
     { level },
     pino.multistream([
       { level: level as pino.Level, stream: humanStream },
-      // Opened here, synchronously: pino flushes the file synchronously at process exit, and sonic-boom
-      // throws "not ready yet" if its own asynchronous open has not finished (a start that fails fast).
-      { level: level as pino.Level, stream: pino.destination({ dest: openSync(file, 'a'), sync: false }) },
+      { level: level as pino.Level, stream: logFile },
     ]),
   )
+  return { logger, file: logFile }
 }

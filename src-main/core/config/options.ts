@@ -42,6 +42,11 @@ export interface CoreOptions {
   restartTimeoutMs: number
   /** Probability (0..1) that a simulated device fails an operation. */
   simFaults: number
+  /**
+   * Free space kept on the data dir's volume, in bytes: below it, new data from devices is refused
+   * (unacknowledged) rather than written until the disk is full.
+   */
+  minFreeDiskBytes: number
   /** Cloud sync settings given on the command line: stored in the data dir at start. */
   syncConfig?: SyncConfigInput
 }
@@ -66,4 +71,6 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   bootIdFile: '/proc/sys/kernel/random/boot_id',
   restartTimeoutMs: 5 * 60_000,
   simFaults: 0,
+  // Room for the core's own alarm, sessions, WAL checkpoints and logs once devices are refused.
+  minFreeDiskBytes: 64 * 1024 * 1024,
 }

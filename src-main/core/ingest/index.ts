@@ -41,6 +41,11 @@ export interface IngestDeps {
   notify: (change: Change) => void
   /** Answers `cmd/health/check` for the core's own service. */
   onHealthCheck: (entity: string) => void
+  /**
+   * Why the store cannot take data from devices now (the disk is full), or undefined. Their messages
+   * are then refused rather than acknowledged; the core's own are still taken.
+   */
+  refusal: () => string | undefined
   /** Every other command message (reference §3.1); returns a rejection reason. */
   onCommand: (entity: string, operation: string, cmdId: string, payload: Buffer) => string | undefined
 }
@@ -68,6 +73,8 @@ const TOPIC_CACHE_SIZE = 10_000
 export interface IngestStats {
   received: number
   rejected: number
+  /** Messages refused unstored (and unacknowledged) because the store could not take them. */
+  refused: number
   values: number
 }
 
@@ -77,7 +84,7 @@ export interface IngestStats {
  * nothing here throws back into the broker.
  */
 export class Ingest {
-  readonly stats: IngestStats = { received: 0, rejected: 0, values: 0 }
+  readonly stats: IngestStats = { received: 0, rejected: 0, refused: 0, values: 0 }
   readonly registrar: Registrar
   private readonly held = new Map<string, BusMessage[]>()
   private readonly topics = new Map<string, ParsedTopic | string | undefined>()
@@ -102,13 +109,22 @@ export class Ingest {
     const { bus, topicRoot, entities } = this.deps
     for (const { topic, payload } of await bus.retained(`${topicRoot}/+/+/+/+`)) {
       const entity = topic.slice(topicRoot.length + 1)
-      if (!entities.has(entity)) this.handle({ topic, payload, retain: true, qos: 0, replay: true }, () => {})
+      if (!entities.has(entity))
+        this.handle({ topic, payload, retain: true, qos: 0, replay: true, fromCore: true }, () => {})
     }
   }
 
   /** Entry point for the bus; `done` releases the sender's acknowledgement once stored. */
-  readonly handle = (message: BusMessage, done: () => void): void => {
+  readonly handle = (message: BusMessage, done: (error?: Error) => void): void => {
     this.stats.received++
+    const refusal = message.fromCore ? undefined : this.deps.refusal()
+    if (refusal) {
+      // Not stored, so not acknowledged: the broker drops the connection and the device sends again.
+      this.stats.refused++
+      this.rejections.report(message.topic, refusal)
+      done(new Error(refusal))
+      return
+    }
     let error: string | undefined
     try {
       error = this.apply(message)
@@ -296,6 +312,6 @@ export class Ingest {
     const queue = this.held.get(entity)
     if (!queue) return
     this.held.delete(entity)
-    for (const message of queue) this.handle(message, () => {})
+    for (const message of queue) this.handle({ ...message, fromCore: true }, () => {})
   }
 }

@@ -1,42 +1,65 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+/** Marks the lock file as EdgeTwin's (SQLite header `application_id`, offset 68): "EdTw". */
+const APPLICATION_ID = 0x45645477
+/** The owner's pid is in the header's `user_version` (offset 60), readable while the file is locked. */
+const PID_OFFSET = 60
 
 /**
  * One core per data dir: two writers on one twin would interleave broker sessions and batches.
- * The lock is a file holding the owner's pid; a lock left by a process that is gone (kill -9) is
- * taken over.
+ *
+ * The lock is SQLite's own exclusive lock on `edgetwin.lock`, an `fcntl` lock the kernel releases
+ * when the process dies however it dies (kill -9, power loss, a container restarted with the same
+ * pid), so a restart never finds a stale lock, and a live owner is never mistaken for a dead one
+ * (no pid guessing: a recycled pid or a zombie cannot hold it). SQLite also keeps two connections of
+ * one process apart, so a second core in the same process is refused too.
  */
 export function lockDataDir(dataDir: string): () => void {
   const file = path.join(dataDir, 'edgetwin.lock')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600)
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => {
-        try {
-          unlinkSync(file)
-        } catch {
-          // already gone
-        }
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const owner = Number(readFileSync(file, 'utf8').trim())
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-        throw new Error(`data dir ${dataDir} is in use by another EdgeTwin (pid ${owner})`)
-      }
-      unlinkSync(file)
+  try {
+    return takeLock(file)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'SQLITE_BUSY') {
+      const owner = ownerPid(file)
+      throw new Error(`data dir ${dataDir} is in use by another EdgeTwin${owner ? ` (pid ${owner})` : ''}`)
     }
+    // A lock file of an earlier EdgeTwin held a pid as text; no live core holds such a file.
+    if (code !== 'SQLITE_NOTADB') throw error
+    rmSync(file, { force: true })
+    return takeLock(file)
   }
-  throw new Error(`cannot lock data dir ${dataDir}`)
+}
+
+function takeLock(file: string): () => void {
+  const db = new Database(file, { timeout: 0 })
+  try {
+    // Exclusive locking mode keeps the write lock the first write takes until the connection closes.
+    db.pragma('locking_mode = EXCLUSIVE')
+    db.pragma('journal_mode = DELETE')
+    db.pragma(`application_id = ${APPLICATION_ID}`)
+    db.pragma(`user_version = ${process.pid}`)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return () => db.close()
+}
+
+/** The pid the owner wrote into the locked file's header (plain reads ignore fcntl locks). */
+function ownerPid(file: string): number | undefined {
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      const header = Buffer.alloc(4)
+      if (readSync(fd, header, 0, 4, PID_OFFSET) !== 4) return undefined
+      return header.readUInt32BE(0) || undefined
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return undefined
+  }
 }

@@ -87,7 +87,7 @@ interface Sent {
  */
 export class SyncService {
   private config!: SyncConfig
-  private capturing = false
+  private stopped = false
   private client: MqttClient | undefined
   private connection = 0
   private state: SyncState = 'off'
@@ -119,6 +119,11 @@ export class SyncService {
     this.pruneInbox = deps.db.prepare('DELETE FROM sync_inbox WHERE time < ?')
   }
 
+  /**
+   * Loads the settings and, when sync is on, captures from now and connects. Called before the broker
+   * takes its first message, and stopped only after its last one is stored, so every change the twin
+   * commits while sync is on is captured: no window at start or stop (the outbox and the store agree).
+   */
   start(): void {
     try {
       this.config = this.deps.configStore.load()
@@ -129,14 +134,12 @@ export class SyncService {
       this.deps.logger.error({ err: error }, 'cloud sync settings unusable: sync stays off')
     }
     this.deps.outbox.onCommitted(() => this.afterCommit())
-    if (this.config.enabled) {
-      this.capturing = true
-      this.connect()
-    }
+    if (this.config.enabled) this.connect()
   }
 
+  /** Disconnects from the cloud; call once the writer has stored the last change. */
   async stop(): Promise<void> {
-    this.capturing = false
+    this.stopped = true
     await this.disconnect()
   }
 
@@ -180,10 +183,9 @@ export class SyncService {
     await this.disconnect()
     if (next.enabled) {
       // Turned on (again), or pointed elsewhere: the cloud gets the whole current state first.
-      if (!this.capturing || before.siteId !== next.siteId) this.snapshot()
-      this.capturing = true
+      if (!before.enabled || before.siteId !== next.siteId) this.snapshot()
       this.connect()
-    } else this.capturing = false
+    }
     return this.configView()
   }
 
@@ -240,7 +242,7 @@ export class SyncService {
 
   /** Turns a change of the twin into an outbox item (the ChangeFeed's tap: same transaction). */
   readonly capture = (change: Change): void => {
-    if (!this.capturing) return
+    if (!this.config?.enabled) return
     const { outbox, entities, desired } = this.deps
     switch (change.kind) {
       case 'measurement':
@@ -317,6 +319,7 @@ export class SyncService {
   }
 
   private afterCommit(): void {
+    if (this.stopped) return
     const dropped = this.deps.outbox.enforceBound(this.config.maxBacklogBytes, this.cursor)
     if (dropped.items > 0)
       this.deps.logger.warn(dropped, 'sync backlog over its bound: dropped the oldest telemetry')
