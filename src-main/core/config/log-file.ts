@@ -68,7 +68,8 @@ export class LogFile {
       if (error || written < buffer.length) {
         this.dropped += lines.length
         this.failedAt = this.now()
-        this.lastError = error?.code ?? error?.message ?? 'short write'
+        // A short write to a regular file means the volume (or a quota) has no room left.
+        this.lastError = error?.code ?? error?.message ?? 'ENOSPC (short write)'
       } else {
         if (this.lastError !== undefined) this.lastError = undefined
         this.size += written
