@@ -315,8 +315,10 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         version,
       }
       disk.start()
-      // Captures before the broker takes its first message (see SyncService.start).
+      // Captures before the broker takes its first message (see SyncService.start), also when
+      // sync is turned on from the command line.
       sync.start()
+      if (options.syncConfig) await sync.configure(options.syncConfig, 'cli')
       const mqttUrl = await bus.start(ingest.handle)
       parts.mqttUrl = mqttUrl
       await ingest.restoreRegistrations()
@@ -327,7 +329,6 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       parts.httpUrl = http
       agent.start()
       desiredApplier.start()
-      if (options.syncConfig) await sync.configure(options.syncConfig, 'cli')
       if (options.sim) {
         sim = createSimulator({
           url: mqttUrl,

@@ -26,8 +26,9 @@ export function lockDataDir(dataDir: string): () => void {
       const owner = ownerPid(file)
       throw new Error(`data dir ${dataDir} is in use by another EdgeTwin${owner ? ` (pid ${owner})` : ''}`)
     }
-    // A lock file of an earlier EdgeTwin held a pid as text; no live core holds such a file.
-    if (code !== 'SQLITE_NOTADB') throw error
+    // A lock file of an earlier EdgeTwin held a pid as text (and one torn by a power loss is no
+    // better): no live core holds such a file.
+    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error
     rmSync(file, { force: true })
     return takeLock(file)
   }
@@ -38,7 +39,8 @@ function takeLock(file: string): () => void {
   try {
     // Exclusive locking mode keeps the write lock the first write takes until the connection closes.
     db.pragma('locking_mode = EXCLUSIVE')
-    db.pragma('journal_mode = DELETE')
+    // The file's content is only its header: no journal file beside it.
+    db.pragma('journal_mode = MEMORY')
     db.pragma(`application_id = ${APPLICATION_ID}`)
     db.pragma(`user_version = ${process.pid}`)
   } catch (error) {

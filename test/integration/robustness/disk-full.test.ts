@@ -195,7 +195,7 @@ async function fillAndRecover(reserve: string): Promise<void> {
   await watcher.subscribeAsync('te/errors', { qos: 0 })
   const late = await mqtt.connectAsync(core.ready.mqtt, { reconnectPeriod: 0 })
   clients.push(late)
-  const closed = new Promise((resolve) => late.once('close', resolve))
+  const closed = new Promise<void>((resolve) => late.once('close', () => resolve()))
   let lateAcked = false
   void late.publishAsync('te/device/disk02///m/load', '{"value":1}', { qos: 1 }).then(
     () => {

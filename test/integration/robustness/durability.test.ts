@@ -361,4 +361,18 @@ describe('bad command line input', () => {
     expectOneClearLine(cli.stderr(), /data dir .*a-file\/twin is not writable: ENOTDIR/)
     expect(existsSync(readyFile)).toBe(false)
   })
+
+  it('fails fast on a data dir under /proc, where a recursive mkdir never returns', async () => {
+    const cli = run([
+      'serve',
+      '--data-dir',
+      '/proc/edgetwin-nope/twin',
+      '--mqtt-port',
+      '0',
+      '--http-port',
+      '0',
+    ])
+    expect((await cli.exited).code).toBe(1)
+    expectOneClearLine(cli.stderr(), /data dir \/proc\/edgetwin-nope\/twin is not writable: ENOENT/)
+  })
 })

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CliProcesses, kill9 } from '../../helpers/cli'
 import { startCloudTail } from '../../helpers/cloud-tail'
 import { startCore, type TestCore, tempDir } from '../../helpers/core'
-import { type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
+import { freePort, type Mosquitto, startMosquitto } from '../../helpers/mosquitto'
 import {
   configureSync,
   countersByEntity,
@@ -137,4 +137,68 @@ describe('store-and-forward to a real mosquitto', () => {
     expect(new Set(items.map((i) => i.stream)).size).toBe(1)
     await waitForStatus(second, (s) => s.backlog.items === 0)
   }, 120_000)
+
+  it('captures every value it acknowledged across restarts and kill -9, also at each start and stop', async () => {
+    cloud = await startMosquitto()
+    const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE])
+    const dataDir = tempDir()
+    const port = await freePort()
+    const args = ['--sync-url', cloud.url, '--site-id', SITE, '--mqtt-port', String(port)]
+    const mqtt = await import('mqtt')
+    const probe = PROBES[0] as string
+    // A device that publishes all the time and reconnects at once: its messages arrive while each
+    // core starts and while it stops, the windows where nothing may go uncaptured.
+    const device = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 20, connectTimeout: 1000 })
+    const acknowledged = new Set<number>()
+    let running = true
+    const loop = (async () => {
+      const inFlight = new Set<Promise<void>>()
+      for (let n = 1; running; n++) {
+        const p: Promise<void> = device
+          .publishAsync(`te/${probe}/m/counter`, JSON.stringify({ n }), { qos: 1 })
+          .then(() => {
+            acknowledged.add(n)
+          })
+          .catch(() => {})
+          .finally(() => inFlight.delete(p))
+        inFlight.add(p)
+        if (inFlight.size >= 10) await Promise.race(inFlight)
+        // Slow enough for a steady stream, not a flood the restarts have to drain.
+        if (n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+    })()
+
+    for (let cycle = 0; cycle < 6; cycle++) {
+      const core = await processes.serve(dataDir, {
+        args: cycle === 0 ? args : ['--mqtt-port', String(port)],
+      })
+      const before = acknowledged.size
+      await vi.waitFor(() => expect(acknowledged.size).toBeGreaterThan(before + 300), { timeout: 20_000 })
+      if (cycle % 2 === 0) {
+        core.child.kill('SIGTERM')
+        expect((await core.exited).code).toBe(0)
+      } else await kill9(core)
+    }
+    const last = await processes.serve(dataDir, { args: ['--mqtt-port', String(port)] })
+    const before = acknowledged.size
+    await vi.waitFor(() => expect(acknowledged.size).toBeGreaterThan(before + 100), { timeout: 20_000 })
+    running = false
+    await loop
+    device.end(true)
+
+    // On a timeout the assertion below says what is missing, rather than the tail every item.
+    await tail
+      .waitFor((seen) => {
+        const got = new Set(countersByEntity(seen).get(probe))
+        return [...acknowledged].every((n) => got.has(n))
+      }, 60_000)
+      .catch(() => {})
+    const got = countersByEntity(tail.items).get(probe) ?? []
+    const missing = [...acknowledged].filter((n) => !got.includes(n))
+    expect(
+      missing,
+      `${missing.length} of ${acknowledged.size} acknowledged values never reached the cloud`,
+    ).toEqual([])
+    await waitForStatus(last, (s) => s.backlog.items === 0)
+  }, 180_000)
 })
