@@ -10,8 +10,10 @@ const status: StatusView = {
   startedAt: Date.now() - 60_000,
   uptimeSeconds: 60,
   broker: { mode: 'embedded', url: 'mqtt://127.0.0.1:1883', connected: true },
-  ingest: { received: 100, rejected: 0, values: 80, pendingWrites: 0 },
+  ingest: { received: 100, rejected: 0, refused: 0, values: 80, pendingWrites: 0 },
   store: { file: '/tmp/edgetwin.db', bytes: 1_000_000 },
+  disk: { condition: 'ok', freeBytes: 2 ** 33, reserveBytes: 2 ** 26, since: 0, reason: null },
+  logs: { dropped: 0, error: null },
   entities: LINE.length,
   pendingRegistrations: [],
 }
