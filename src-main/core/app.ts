@@ -396,11 +396,16 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     const { series, events, alarms, logger } = parts
     const now = Date.now()
     const r = options.retention
-    const deleted =
-      series.applyRetention(r, now) +
-      events.applyRetention(r.eventDays, now) +
-      alarms.applyRetention(r.clearedAlarmDays, now)
-    if (deleted > 0) logger.info({ deleted }, 'retention applied')
+    try {
+      const deleted =
+        series.applyRetention(r, now) +
+        events.applyRetention(r.eventDays, now) +
+        alarms.applyRetention(r.clearedAlarmDays, now)
+      if (deleted > 0) logger.info({ deleted }, 'retention applied')
+    } catch (error) {
+      // A full disk can refuse even a delete (the WAL grows first); the next round tries again.
+      logger.error({ err: error }, 'retention could not be applied')
+    }
   }
 
   async function stop(): Promise<void> {

@@ -367,7 +367,11 @@ export class SyncService {
       if (generation !== this.connection) return
       this.attempt = 0
       this.lastError = null
-      this.pruneInbox.run(this.deps.now() - INBOX_DAYS * 86_400_000)
+      try {
+        this.pruneInbox.run(this.deps.now() - INBOX_DAYS * 86_400_000)
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'cannot prune the ids of applied cloud requests')
+      }
       this.cursor = 0
       this.inflight.length = 0
       this.baseAtConnect = new Map(
@@ -519,7 +523,17 @@ export class SyncService {
   private acknowledged(sent: Sent): void {
     const index = this.inflight.indexOf(sent)
     if (index >= 0) this.inflight.splice(index, 1)
-    const { items, values, desired } = this.deps.outbox.acknowledged(sent.first, sent.last, sent)
+    let removed: ReturnType<Outbox['acknowledged']>
+    try {
+      removed = this.deps.outbox.acknowledged(sent.first, sent.last, sent)
+    } catch (error) {
+      // The items could not be removed (a full disk): they go again on the next connection, where
+      // the cloud drops them by id. Reconnecting now keeps the cursor and the outbox in step.
+      this.deps.logger.warn({ err: error }, 'cannot remove acknowledged items from the outbox; reconnecting')
+      this.client?.end(true)
+      return
+    }
+    const { items, values, desired } = removed
     for (const { entity, version } of desired) this.deps.desired.synced(entity, version)
     const time = this.deps.now()
     this.forgetOldAcks(time)

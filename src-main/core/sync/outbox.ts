@@ -227,7 +227,7 @@ export class Outbox {
     batch: { bytes: number; uncompressedBytes: number },
   ): { items: number; values: number; desired: Array<{ entity: string; version: number }> } {
     const result = { items: 0, values: 0, desired: [] as Array<{ entity: string; version: number }> }
-    this.db.transaction(() => {
+    this.atomically(() => {
       const rows = this.statements.ack.all(first, last) as Array<{
         kind: string
         entity: string
@@ -251,7 +251,7 @@ export class Outbox {
       c.sentUncompressedBytes += batch.uncompressedBytes
       c.lastSyncAt = this.now()
       this.saveCounters()
-    })()
+    })
     return result
   }
 
@@ -263,7 +263,7 @@ export class Outbox {
     const dropped = { items: 0, values: 0 }
     if (this.backlog.bytes <= maxBytes) return dropped
     const target = maxBytes * 0.9
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const level of [DROP_MEASUREMENTS, DROP_EVENTS]) {
         let after = inFlightSeq
         while (this.backlog.bytes > target) {
@@ -290,8 +290,21 @@ export class Outbox {
         this.counters.droppedValues += dropped.values
         this.saveCounters()
       }
-    })()
+    })
     return dropped
+  }
+
+  /** Runs a transaction whose counting in memory is undone when it rolls back (a full disk). */
+  private atomically(work: () => void): void {
+    const backlog = { ...this.backlog }
+    const counters = { ...this.counters }
+    try {
+      this.db.transaction(work)()
+    } catch (error) {
+      Object.assign(this.backlog, backlog)
+      this.counters = counters
+      throw error
+    }
   }
 
   private saveCounters(): void {
