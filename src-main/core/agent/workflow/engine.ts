@@ -73,6 +73,13 @@ export class WorkflowEngine {
     void this.drive(operation, resumed)
   }
 
+  /** Ends a new command at once, `failed` with `reason`, without running any of its workflow. */
+  refuse(operation: Operation, reason: string): void {
+    if (this.running.has(operation.id) || isTerminal(operation.status)) return
+    this.stopping = false
+    void this.drive(operation, false, { status: 'failed', reason })
+  }
+
   cancellable(operation: Operation): boolean {
     return this.running.get(operation.id)?.interruptible ?? false
   }
@@ -113,7 +120,7 @@ export class WorkflowEngine {
     return commandLogFile(this.deps.logsDir, operation.operation, operation.cmdId)
   }
 
-  private async drive(operation: Operation, resumed: boolean): Promise<void> {
+  private async drive(operation: Operation, resumed: boolean, refused?: Step): Promise<void> {
     if (!resumed) pruneCommandLogs(this.deps.logsDir, operation.operation, this.deps.logger)
     const log = new CommandLog(this.logFile(operation), this.deps.logger, this.deps.now)
     const running: Running = { abort: new AbortController(), interruptible: false }
@@ -128,7 +135,10 @@ export class WorkflowEngine {
         const workflow = this.workflowOf(operation)
         const state = workflow.states.get(operation.status)
         let step: Step
-        if (!state) {
+        if (refused) {
+          write(`refused: ${refused.reason}`)
+          step = refused
+        } else if (!state) {
           step = {
             status: 'failed',
             reason: `Unknown state "${operation.status}" in the ${workflow.operation} workflow`,
