@@ -10,6 +10,7 @@ import { parseJsonObject } from '../telemetry/payload'
 import { formatTopic, MAIN_DEVICE } from '../topics'
 import type { Change } from '../twin/changes'
 import type { EntityStore } from '../twin/entity-store'
+import { readAgentSettings } from './agent-settings'
 import type { BuiltinOperation } from './builtin/builtin'
 import { commandInputProblem } from './command-input'
 import type { ConfigVersionStore } from './config-versions'
@@ -495,7 +496,8 @@ export class Agent {
   private finished(operation: Operation): void {
     if (operation.status === 'successful') {
       const { configs, software, dataDir } = this.deps
-      keepResults(operation, { configs, software, dataDir, time: this.deps.now() })
+      const { maxConfigBytes } = readAgentSettings(dataDir, this.deps.logger)
+      keepResults(operation, { configs, software, dataDir, time: this.deps.now(), maxConfigBytes })
     }
     if (operation.requestedBy && operation.parentId === null && !operation.cleared) this.clearTopic(operation)
     if (

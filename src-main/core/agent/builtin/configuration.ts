@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { formatSize, readAgentSettings, systemTomlPath } from '../agent-settings'
 import {
@@ -10,6 +10,7 @@ import {
   loadConfigPlugin,
   readConfigFile,
 } from '../config'
+import { DownloadError, downloadToFile } from '../download'
 import { type Access, managedPaths } from '../managed-paths'
 import type { Operation } from '../operation-store'
 import { type BuiltinOperation, OperationFailure, standardWorkflow } from './builtin'
@@ -87,17 +88,26 @@ export function configurationOperations(options: ConfigurationOptions): BuiltinO
         )
         if (typeof url !== 'string')
           throw new OperationFailure('The command has neither tedgeUrl nor remoteUrl')
-        log(`download ${url}`)
-        const response = await fetch(url, { signal }).catch((err) => {
-          throw new OperationFailure(`Download from ${url} failed: ${(err as Error).message}`)
-        })
-        if (!response.ok) throw new OperationFailure(`Download from ${url} failed: HTTP ${response.status}`)
-        const content = Buffer.from(await response.arrayBuffer())
         const workDir = path.join(options.dataDir, 'downloads', `config-${operation.id}`)
-        log(`write ${content.length} bytes to ${entry.path}`)
-        await deployConfigFile(entry, { content }, { workDir }).catch((err) => {
-          throw new OperationFailure(`Cannot write ${entry.path}: ${(err as Error).message}`)
-        })
+        const downloaded = path.join(workDir, 'new')
+        try {
+          log(`download ${url}`)
+          const bytes = await downloadToFile(url, downloaded, {
+            maxBytes: settings().maxConfigBytes,
+            limitSetting,
+            signal,
+          }).catch((err) => {
+            if (err instanceof DownloadError)
+              throw new OperationFailure(`Download from ${url} failed: ${err.message}`)
+            throw err
+          })
+          log(`write ${bytes} bytes to ${entry.path}`)
+          await deployConfigFile(entry, { fromFile: downloaded }, { workDir }).catch((err) => {
+            throw new OperationFailure(`Cannot write ${entry.path}: ${(err as Error).message}`)
+          })
+        } finally {
+          await rm(downloaded, { force: true })
+        }
         return { path: entry.path }
       },
     },

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { readAgentSettings } from '../agent-settings'
+import { readAgentSettings, systemTomlPath } from '../agent-settings'
 import type { Operation } from '../operation-store'
 import { SoftwareManager } from '../software'
 import type { BuiltinOperation } from './builtin'
@@ -37,6 +37,10 @@ export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
         env: options.env(),
       }),
       downloadsDir: path.join(options.dataDir, 'downloads'),
+      downloadLimit: () => ({
+        maxBytes: readAgentSettings(options.dataDir, options.logger).maxDownloadBytes,
+        limitSetting: `max_download_size in ${systemTomlPath(options.dataDir)}`,
+      }),
     }),
     ...configurationOperations({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
     logUploadOperation({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
