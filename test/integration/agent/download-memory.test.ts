@@ -74,7 +74,7 @@ function partialFiles(): string[] {
 }
 
 describe('a 1 GiB module download by the real CLI', () => {
-  it('is streamed to disk: the core’s peak RSS stays below twice its idle RSS', {
+  it('is streamed to disk: the core’s peak RSS grows by a fixed amount, not by the download', {
     timeout: 240_000,
   }, async () => {
     const pid = core.ready.pid
@@ -84,7 +84,9 @@ describe('a 1 GiB module download by the real CLI', () => {
     expect(statSync(path.join(dataDir, 'software', 'file', 'blob')).size).toBe(GiB)
     const peak = memory(pid, 'VmHWM')
     console.info(`core RSS idle ${Math.round(idle / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`)
-    expect(peak).toBeLessThan(2 * idle)
+    // Streaming costs a fixed amount whatever the size: V8 collects the chunks' buffers once about
+    // 64 MiB of them are outstanding. Measured here: 91 to 94 MiB idle, 153 to 167 MiB peak.
+    expect(peak - idle).toBeLessThan(128 * MiB)
     expect(partialFiles()).toEqual([])
     rmSync(path.join(dataDir, 'software', 'file', 'blob'))
   })
