@@ -242,7 +242,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         onHealthCheck: (entity) => {
           if (entity === CORE_SERVICE || entity === MAIN_DEVICE) void publishHealth('up')
         },
-        onCommand: (entity, operation, cmdId, payload) => agent.onCommand(entity, operation, cmdId, payload),
+        onCommand: (entity, operation, cmdId, payload, client) =>
+          agent.onCommand(entity, operation, cmdId, payload, client),
       })
       // thin-edge.io pre-registers the main device; so does EdgeTwin.
       if (!entities.has(MAIN_DEVICE))

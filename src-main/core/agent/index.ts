@@ -10,7 +10,9 @@ import { parseJsonObject } from '../telemetry/payload'
 import { formatTopic, MAIN_DEVICE } from '../topics'
 import type { Change } from '../twin/changes'
 import type { EntityStore } from '../twin/entity-store'
+import { readAgentSettings } from './agent-settings'
 import type { BuiltinOperation } from './builtin/builtin'
+import { commandInputProblem } from './command-input'
 import type { ConfigVersionStore } from './config-versions'
 import { fileUrl, localFile } from './file-transfer'
 import { isTerminal, type Operation, type OperationStore } from './operation-store'
@@ -181,8 +183,17 @@ export class Agent {
     return this.deps.enabled && entity === MAIN_DEVICE && this.workflows.get(operation) !== undefined
   }
 
-  /** A command message from the bus: returns a rejection reason, or undefined. */
-  onCommand(entity: string, operationName: string, cmdId: string, raw: Buffer): string | undefined {
+  /**
+   * A command message from the bus, published by MQTT client `client` (undefined for the core's own
+   * messages, and for every message with an external broker): returns a rejection reason, or undefined.
+   */
+  onCommand(
+    entity: string,
+    operationName: string,
+    cmdId: string,
+    raw: Buffer,
+    client?: string,
+  ): string | undefined {
     const { store, now } = this.deps
     const existing = store.onTopic(entity, operationName, cmdId)
     if (raw.length === 0) {
@@ -228,8 +239,21 @@ export class Agent {
       },
       now(),
     )
+    // EdgeTwin's own requests are in the store before they reach the bus, so a command created here
+    // was requested by a client: audited as one from the UI or the API is. A new command in a later
+    // state that EdgeTwin runs is a request too, whatever it claims.
+    if (status === 'init' || operation.executor === 'edgetwin') {
+      this.deps.audit.append({
+        actor: client === undefined ? 'mqtt' : `mqtt:${client}`,
+        action: 'operation.request',
+        entity,
+        target: `${operationName}/${cmdId}`,
+        before: null,
+        after: payload,
+      })
+    }
     this.changed(operation)
-    if (operation.executor === 'edgetwin') this.engine.run(operation, status !== 'init')
+    if (operation.executor === 'edgetwin') this.execute(operation, status !== 'init')
     return undefined
   }
 
@@ -250,6 +274,8 @@ export class Agent {
     const cmdId = options.cmdId ?? this.newCmdId()
     const { status: _status, ...rest } = input
     const payload: Record<string, unknown> = { status: 'init', ...rest }
+    const problem = commandInputProblem(operationName, payload)
+    if (problem) throw new AgentError(400, problem)
     if (FILE_OPERATIONS.has(operationName) && typeof payload.tedgeUrl !== 'string') {
       payload.tedgeUrl = this.fileUrl(entity, operationName, cmdId)
     }
@@ -279,7 +305,7 @@ export class Agent {
     })
     void this.publishState(operation)
     this.changed(operation)
-    if (operation.executor === 'edgetwin') this.engine.run(operation)
+    if (operation.executor === 'edgetwin') this.execute(operation)
     return operation
   }
 
@@ -420,9 +446,11 @@ export class Agent {
     if (!owned && !entities.capabilities(parent.entity)?.has(operationName)) {
       return `No workflow for the ${operationName} operation on ${parent.entity}`
     }
+    const { status: _status, ...rest } = input
+    const problem = commandInputProblem(operationName, rest)
+    if (problem) return problem
     const stale = store.onTopic(parent.entity, operationName, cmdId)
     if (stale) this.clearTopic(stale)
-    const { status: _status, ...rest } = input
     const operation = store.create(
       {
         entity: parent.entity,
@@ -437,8 +465,25 @@ export class Agent {
     )
     void this.publishState(operation)
     this.changed(operation)
-    if (owned) this.engine.run(operation)
+    if (owned) this.execute(operation)
     return operation
+  }
+
+  /**
+   * Starts a new command EdgeTwin runs, unless what it carries fails the input checks: then it
+   * fails at once with the reason, before any script, plugin or transfer ran.
+   */
+  private execute(operation: Operation, resumed = false): void {
+    const problem = commandInputProblem(operation.operation, operation.payload)
+    if (problem) {
+      this.deps.logger.warn(
+        { operation: operation.operation, cmdId: operation.cmdId, reason: problem },
+        'command refused',
+      )
+      this.engine.refuse(operation, problem)
+    } else {
+      this.engine.run(operation, resumed)
+    }
   }
 
   private changed(operation: Operation): void {
@@ -451,7 +496,8 @@ export class Agent {
   private finished(operation: Operation): void {
     if (operation.status === 'successful') {
       const { configs, software, dataDir } = this.deps
-      keepResults(operation, { configs, software, dataDir, time: this.deps.now() })
+      const { maxConfigBytes } = readAgentSettings(dataDir, this.deps.logger)
+      keepResults(operation, { configs, software, dataDir, time: this.deps.now(), maxConfigBytes })
     }
     if (operation.requestedBy && operation.parentId === null && !operation.cleared) this.clearTopic(operation)
     if (

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import type { ConfigVersionStore } from './config-versions'
 import { localFile } from './file-transfer'
 import type { Operation } from './operation-store'
@@ -6,11 +6,18 @@ import type { SoftwareInventory } from './software-inventory'
 
 /**
  * What a successful command reported, kept for the twin: a software list, or a configuration file's
- * content (read from the file its `tedgeUrl` names) as a new version.
+ * content (read from the file its `tedgeUrl` names) as a new version, unless it is larger than
+ * `maxConfigBytes` (any device may report success with any file).
  */
 export function keepResults(
   operation: Operation,
-  deps: { configs: ConfigVersionStore; software: SoftwareInventory; dataDir: string; time: number },
+  deps: {
+    configs: ConfigVersionStore
+    software: SoftwareInventory
+    dataDir: string
+    time: number
+    maxConfigBytes: number
+  },
 ): void {
   const { payload, entity } = operation
   switch (operation.operation) {
@@ -23,6 +30,7 @@ export function keepResults(
       if (!file || typeof payload.type !== 'string') return
       let content: Buffer
       try {
+        if (statSync(file).size > deps.maxConfigBytes) return
         content = readFileSync(file)
       } catch {
         return

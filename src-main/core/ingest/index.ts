@@ -46,8 +46,14 @@ export interface IngestDeps {
    * are then refused rather than acknowledged; the core's own are still taken.
    */
   refusal: () => string | undefined
-  /** Every other command message (reference §3.1); returns a rejection reason. */
-  onCommand: (entity: string, operation: string, cmdId: string, payload: Buffer) => string | undefined
+  /** Every other command message (reference §3.1), with its publisher's client id; returns a rejection reason. */
+  onCommand: (
+    entity: string,
+    operation: string,
+    cmdId: string,
+    payload: Buffer,
+    client: string | undefined,
+  ) => string | undefined
 }
 
 /** Channels whose data makes an unknown default-scheme entity auto-register (reference §1.6). */
@@ -282,7 +288,7 @@ export class Ingest {
           this.deps.onHealthCheck(entity)
           return undefined
         }
-        return this.deps.onCommand(entity, channel.operation, channel.cmdId, payload)
+        return this.deps.onCommand(entity, channel.operation, channel.cmdId, payload, message.client)
       case 'signal':
       case 'status':
         return undefined

@@ -94,7 +94,7 @@ describe('the file sm-plugin', () => {
     )
     expect(result.status === 'failed' && result.failures[0]?.modules.map((m) => m.reason)).toEqual([
       'the file plugin installs only a downloaded file: give the module a url',
-      "invalid module name '../escape': a file name not starting with '.'",
+      "invalid module name '../escape': a file name not starting with '.' or '-', without control characters",
     ])
     expect(existsSync(path.join(dataDir, 'software', 'escape'))).toBe(false)
   })

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { parse } from 'smol-toml'
+import { readAgentSettings, systemTomlPath } from '../agent-settings'
 import type { Operation } from '../operation-store'
 import { SoftwareManager } from '../software'
 import type { BuiltinOperation } from './builtin'
@@ -38,6 +37,10 @@ export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
         env: options.env(),
       }),
       downloadsDir: path.join(options.dataDir, 'downloads'),
+      downloadLimit: () => ({
+        maxBytes: readAgentSettings(options.dataDir, options.logger).maxDownloadBytes,
+        limitSetting: `max_download_size in ${systemTomlPath(options.dataDir)}`,
+      }),
     }),
     ...configurationOperations({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
     logUploadOperation({ dataDir: options.dataDir, fileUrl: options.fileUrl }),
@@ -50,20 +53,5 @@ export function createBuiltins(options: BuiltinOptions): BuiltinOperation[] {
  * the main device offers `restart` only once its restart command is configured.
  */
 function rebootCommand(dataDir: string, logger: Logger): string[] | undefined {
-  const file = path.join(dataDir, 'system.toml')
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
-  try {
-    const reboot = (parse(text) as { system?: { reboot?: unknown } }).system?.reboot
-    if (Array.isArray(reboot) && reboot.length > 0 && reboot.every((a) => typeof a === 'string'))
-      return reboot
-    if (reboot !== undefined) logger.warn({ file }, 'system.reboot must be a non-empty list of strings')
-  } catch (err) {
-    logger.warn({ err, file }, 'system.toml is not valid TOML')
-  }
-  return undefined
+  return readAgentSettings(dataDir, logger).reboot
 }

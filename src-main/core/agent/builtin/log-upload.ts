@@ -1,11 +1,16 @@
+import { readAgentSettings } from '../agent-settings'
 import { collectLog, loadLogPlugin, logEntriesFor, logPluginFilePath, logTypes } from '../logs'
+import { managedPaths } from '../managed-paths'
 import type { Operation } from '../operation-store'
 import { type BuiltinOperation, OperationFailure, standardWorkflow } from './builtin'
 
 /** Default `lines` when a request names none (thin-edge.io's mappers send 1000). */
 const DEFAULT_LINES = 1000
 
-/** `log_upload` of the files declared in `<data-dir>/plugins/tedge-log-plugin.toml` (reference §3.2). */
+/**
+ * `log_upload` of the files declared in `<data-dir>/plugins/tedge-log-plugin.toml` (reference §3.2),
+ * within the managed paths system.toml allows (managed-paths.ts).
+ */
 export function logUploadOperation(options: {
   dataDir: string
   fileUrl: (operation: Operation) => string
@@ -23,7 +28,9 @@ export function logUploadOperation(options: {
       const entries = logEntriesFor(await loadLogPlugin(pluginFile), type)
       if (entries.length === 0)
         throw new OperationFailure(`The target log file for '${type}' does not exist.`)
+      const paths = managedPaths(options.dataDir, readAgentSettings(options.dataDir))
       const content = await collectLog(entries, {
+        check: (file) => paths.problem(file, 'read'),
         dateFrom: from,
         dateTo: to,
         searchText: typeof searchText === 'string' && searchText ? searchText : undefined,

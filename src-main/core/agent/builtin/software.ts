@@ -1,5 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
+import { downloadToFile } from '../download'
 import { parseUpdateList, type SoftwareManager } from '../software'
 import { markProcessGroup } from '../workflow/script'
 import { type BuiltinOperation, OperationFailure, standardWorkflow } from './builtin'
@@ -11,6 +12,8 @@ import { type BuiltinOperation, OperationFailure, standardWorkflow } from './bui
 export function softwareOperations(options: {
   manager: SoftwareManager
   downloadsDir: string
+  /** The largest module download, in bytes, and the setting that says so (for the reason). */
+  downloadLimit: () => { maxBytes: number; limitSetting: string }
 }): BuiltinOperation[] {
   const { manager } = options
   const types = async () => {
@@ -46,12 +49,16 @@ export function softwareOperations(options: {
           onSpawn: (pid) => note({ script: markProcessGroup(pid) }),
           download: async (url, module, downloadSignal) => {
             const dir = path.join(options.downloadsDir, `software-${operation.id}`)
-            await mkdir(dir, { recursive: true })
-            const response = await fetch(url, { signal: downloadSignal })
-            if (!response.ok) throw new Error(`download of ${url} answered HTTP ${response.status}`)
             const file = path.join(dir, module.name.replace(/[^A-Za-z0-9._-]/g, '_'))
-            await writeFile(file, Buffer.from(await response.arrayBuffer()))
-            return { path: file, cleanup: () => rm(dir, { recursive: true, force: true }) }
+            const cleanup = () => rm(dir, { recursive: true, force: true })
+            // Streamed to disk: a module of any size costs the core no more memory than a small one.
+            await downloadToFile(url, file, { ...options.downloadLimit(), signal: downloadSignal }).catch(
+              async (error) => {
+                await cleanup()
+                throw error
+              },
+            )
+            return { path: file, cleanup }
           },
         })
         if (result.status === 'failed')

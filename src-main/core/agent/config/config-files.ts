@@ -1,6 +1,19 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, chown, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import {
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { ConfigFileEntry } from './plugin-config'
@@ -46,12 +59,12 @@ export async function deployConfigFile(
   source: ConfigSource,
   options: { workDir?: string } = {},
 ): Promise<void> {
-  const data = 'content' in source ? source.content : await readSource(source.fromFile)
+  if ('fromFile' in source) await checkSource(source.fromFile)
   const owner = await resolveOwner(entry.user, entry.group)
   const parent = path.dirname(entry.path)
   if (!(await exists(parent))) await createParent(parent, entry)
   if (options.workDir) await saveBackup(entry.path, options.workDir)
-  await writeFileAtomic(entry.path, data, { mode: entry.mode ?? 0o644, ...owner })
+  await writeFileAtomic(entry.path, source, { mode: entry.mode ?? 0o644, ...owner })
 }
 
 /**
@@ -72,28 +85,33 @@ export async function rollbackConfigFile(entry: ConfigFileEntry, workDir: string
     await rm(entry.path, { force: true })
     return true
   }
-  const previous = await readFile(path.join(workDir, BACKUP_CONTENT))
   // The file exists again by now, so its owner and mode are kept as they were.
-  await writeFileAtomic(entry.path, previous, {
-    mode: entry.mode ?? 0o644,
-    ...(await resolveOwner(entry.user, entry.group)),
-  })
+  await writeFileAtomic(
+    entry.path,
+    { fromFile: path.join(workDir, BACKUP_CONTENT) },
+    {
+      mode: entry.mode ?? 0o644,
+      ...(await resolveOwner(entry.user, entry.group)),
+    },
+  )
   return true
 }
 
 async function saveBackup(file: string, workDir: string): Promise<void> {
   await mkdir(workDir, { recursive: true })
   let existed = true
+  const backup = path.join(workDir, BACKUP_CONTENT)
   try {
-    await writeFile(path.join(workDir, BACKUP_CONTENT), await readFile(file), { mode: 0o600 })
+    await copyFile(file, backup)
+    await chmod(backup, 0o600)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigFileError(`cannot keep the previous version of ${file}: ${(error as Error).message}`)
     }
     existed = false
   }
-  const backup: Backup = { path: file, existed }
-  await writeFile(path.join(workDir, BACKUP_META), JSON.stringify(backup))
+  const meta: Backup = { path: file, existed }
+  await writeFile(path.join(workDir, BACKUP_META), JSON.stringify(meta))
 }
 
 interface Ownership {
@@ -102,12 +120,13 @@ interface Ownership {
 }
 
 /**
- * Writes `data` to `dest` through a temporary file in the same directory, with the existing file's
- * mode and owner, or the given ones for a new file; the temporary file is removed on failure.
+ * Writes the source's bytes to `dest` through a temporary file in the same directory (a file source
+ * is streamed, never held in memory), with the existing file's mode and owner, or the given ones
+ * for a new file; the temporary file is removed on failure.
  */
 async function writeFileAtomic(
   dest: string,
-  data: string | Uint8Array,
+  source: ConfigSource,
   wanted: Ownership & { mode: number },
 ): Promise<void> {
   const current = await stat(dest).catch((error: NodeJS.ErrnoException) => {
@@ -121,7 +140,8 @@ async function writeFileAtomic(
   let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
     handle = await open(temp, 'wx', 0o600)
-    await handle.writeFile(data)
+    if ('content' in source) await handle.writeFile(source.content)
+    else for await (const chunk of createReadStream(source.fromFile)) await handle.write(chunk as Buffer)
     await handle.chmod(mode)
     const created = await handle.stat()
     if ((uid !== undefined && uid !== created.uid) || (gid !== undefined && gid !== created.gid)) {
@@ -157,9 +177,9 @@ async function createParent(dir: string, entry: ConfigFileEntry): Promise<void> 
   }
 }
 
-async function readSource(file: string): Promise<Buffer> {
+async function checkSource(file: string): Promise<void> {
   try {
-    return await readFile(file)
+    await stat(file)
   } catch (error) {
     throw new ConfigFileError(`failed to open source temporary file '${file}': ${(error as Error).message}`)
   }

@@ -16,6 +16,8 @@ export interface LogRequest {
   searchText?: string
   /** Keep the last N lines; 0 keeps all (thin-edge.io's ring buffer never fills at 0). */
   lines: number
+  /** Why a file must not be read: the whole request then fails with that reason. */
+  check?: (file: string) => Promise<string | undefined>
 }
 
 export class LogFileNotFoundError extends Error {
@@ -50,9 +52,12 @@ export async function collectLog(
   const from = request.dateFrom.getTime()
   if (Number.isNaN(from)) throw new Error('dateFrom is not a valid date')
 
-  const files = (await candidates(list))
-    .sort((a, b) => b.mtimeMs - a.mtimeMs)
-    .filter((c) => !c.wildcard || c.mtimeMs >= from)
+  const found = await candidates(list)
+  for (const { file } of found) {
+    const problem = await request.check?.(file)
+    if (problem) throw new Error(problem)
+  }
+  const files = found.sort((a, b) => b.mtimeMs - a.mtimeMs).filter((c) => !c.wildcard || c.mtimeMs >= from)
   if (files.length === 0) throw new LogFileNotFoundError(type)
 
   const kept = new LastLines(request.lines)

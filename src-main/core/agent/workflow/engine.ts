@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { readAgentSettings, systemTomlPath } from '../agent-settings'
 import { type BuiltinContext, type BuiltinOperation, OperationFailure } from '../builtin/builtin'
+import { downloadToFile, uploadFile } from '../download'
 import { isTerminal, type Operation, type OperationStore } from '../operation-store'
 import { CommandLog, commandLogFile, pruneCommandLogs, safeName } from './command-log'
 import type { Action, StateDefinition, TemplateContext, Transition, WorkflowDefinition } from './model'
@@ -73,6 +74,13 @@ export class WorkflowEngine {
     void this.drive(operation, resumed)
   }
 
+  /** Ends a new command at once, `failed` with `reason`, without running any of its workflow. */
+  refuse(operation: Operation, reason: string): void {
+    if (this.running.has(operation.id) || isTerminal(operation.status)) return
+    this.stopping = false
+    void this.drive(operation, false, { status: 'failed', reason })
+  }
+
   cancellable(operation: Operation): boolean {
     return this.running.get(operation.id)?.interruptible ?? false
   }
@@ -113,7 +121,7 @@ export class WorkflowEngine {
     return commandLogFile(this.deps.logsDir, operation.operation, operation.cmdId)
   }
 
-  private async drive(operation: Operation, resumed: boolean): Promise<void> {
+  private async drive(operation: Operation, resumed: boolean, refused?: Step): Promise<void> {
     if (!resumed) pruneCommandLogs(this.deps.logsDir, operation.operation, this.deps.logger)
     const log = new CommandLog(this.logFile(operation), this.deps.logger, this.deps.now)
     const running: Running = { abort: new AbortController(), interruptible: false }
@@ -128,7 +136,10 @@ export class WorkflowEngine {
         const workflow = this.workflowOf(operation)
         const state = workflow.states.get(operation.status)
         let step: Step
-        if (!state) {
+        if (refused) {
+          write(`refused: ${refused.reason}`)
+          step = refused
+        } else if (!state) {
           step = {
             status: 'failed',
             reason: `Unknown state "${operation.status}" in the ${workflow.operation} workflow`,
@@ -314,6 +325,7 @@ export class WorkflowEngine {
       case 'builtin-action':
         return this.builtinAction(operation, action, state, context, {
           resumed,
+          signal,
           write,
           failedWith,
           interruptibly,
@@ -355,6 +367,8 @@ export class WorkflowEngine {
     context: TemplateContext,
     kit: {
       resumed: boolean
+      /** Aborted by a cancel or a stop: ends a transfer under way. */
+      signal: AbortSignal
       write: (line: string) => void
       failedWith: (reason: string) => Step
       interruptibly: (work: Promise<Step>) => Promise<Step>
@@ -377,10 +391,15 @@ export class WorkflowEngine {
           `${operation.operation}-${safeName(operation.cmdId)}`,
         )
         kit.write(`download ${String(url)} → ${file}`)
+        const limits = {
+          maxBytes: readAgentSettings(this.deps.dataDir, this.deps.logger).maxDownloadBytes,
+          limitSetting: `max_download_size in ${systemTomlPath(this.deps.dataDir)}`,
+          signal: kit.signal,
+        }
         return kit.interruptibly(
           kit.actionOutcome(
             typeof url === 'string'
-              ? download(url, file).then(() => ({ downloadedPath: file }))
+              ? downloadToFile(url, file, limits).then(() => ({ downloadedPath: file }))
               : Promise.reject(new Error('no url, tedgeUrl or remoteUrl')),
           ),
         )
@@ -391,7 +410,7 @@ export class WorkflowEngine {
         return kit.interruptibly(
           kit.actionOutcome(
             typeof url === 'string' && typeof file === 'string'
-              ? upload(file, url).then(() => undefined)
+              ? uploadFile(file, url, kit.signal).then(() => undefined)
               : Promise.reject(new Error('upload needs input.url and input.file')),
           ),
         )
@@ -581,16 +600,4 @@ function raceAbort(
       reject(err)
     })
   })
-}
-
-async function download(url: string, file: string): Promise<void> {
-  const response = await fetch(url)
-  if (!response.ok) throw new Error(`HTTP ${response.status}`)
-  await mkdir(path.dirname(file), { recursive: true })
-  await writeFile(file, Buffer.from(await response.arrayBuffer()))
-}
-
-async function upload(file: string, url: string): Promise<void> {
-  const response = await fetch(url, { method: 'PUT', body: await readFile(file) })
-  if (!response.ok) throw new Error(`HTTP ${response.status}`)
 }

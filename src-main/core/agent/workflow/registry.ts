@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { externalStates, parseWorkflow } from './definition'
 import type { WorkflowDefinition } from './model'
+import { shellTemplateWarnings } from './shell-templates'
 
 interface Loaded {
   definition: WorkflowDefinition
@@ -95,6 +96,12 @@ export class WorkflowRegistry {
       // Allowed (thin-edge.io): another participant moves the command on from these states.
       if (external.length)
         this.deps.logger.info({ source, states: external }, 'workflow leaves states to others')
+      for (const warning of shellTemplateWarnings(definition)) {
+        this.deps.logger.warn(
+          { source, state: warning.state, templates: warning.templates },
+          `workflow ${definition.operation}: ${warning.message}`,
+        )
+      }
       // No operation could be read (not TOML, no `operation`): thin-edge.io ignores the file, and
       // an empty name would publish the capability `te/<device>/cmd/`.
       if (definition.operation === '') continue
