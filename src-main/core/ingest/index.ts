@@ -71,9 +71,13 @@ const AUTO_REGISTER_CHANNELS = new Set<Channel['kind']>([
   'status',
 ])
 
-/** Data for an entity not registered yet is held this long (count per entity, entities) and replayed. */
+/**
+ * Data for an entity not registered yet is held and replayed when it is: this many messages per
+ * entity, entities, and payload bytes in all (a few large messages must not hold the heap).
+ */
 const HELD_PER_ENTITY = 100
 const HELD_ENTITIES = 1000
+const HELD_BYTES = 16 * 1024 * 1024
 const TOPIC_CACHE_SIZE = 10_000
 
 export interface IngestStats {
@@ -93,6 +97,7 @@ export class Ingest {
   readonly stats: IngestStats = { received: 0, rejected: 0, refused: 0, values: 0 }
   readonly registrar: Registrar
   private readonly held = new Map<string, BusMessage[]>()
+  private heldBytes = 0
   private readonly topics = new Map<string, ParsedTopic | string | undefined>()
   private readonly rejections: RejectionReporter
 
@@ -305,11 +310,15 @@ export class Ingest {
       queue = []
       this.held.set(entity, queue)
     }
+    if (this.heldBytes + message.payload.length > HELD_BYTES) {
+      return `entity "${entity}" is not registered (and too much data of unregistered entities is waiting)`
+    }
     if (queue.length >= HELD_PER_ENTITY) {
-      queue.shift()
+      this.heldBytes -= queue.shift()?.payload.length ?? 0
       this.deps.logger.debug({ entity }, 'dropping oldest message held for an unregistered entity')
     }
     queue.push(message)
+    this.heldBytes += message.payload.length
     this.deps.logger.debug({ entity, topic: message.topic }, 'holding message until the entity is registered')
     return undefined
   }
@@ -318,6 +327,7 @@ export class Ingest {
     const queue = this.held.get(entity)
     if (!queue) return
     this.held.delete(entity)
+    for (const message of queue) this.heldBytes -= message.payload.length
     for (const message of queue) this.handle({ ...message, fromCore: true }, () => {})
   }
 }
