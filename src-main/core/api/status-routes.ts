@@ -4,6 +4,9 @@ import type { CoreParts } from '../app'
 import { open } from './params'
 import type { StatusView } from './types'
 
+/** Held registrations named in the status: enough to see which parents are missing, never all of them. */
+const PENDING_SAMPLE = 100
+
 /** Liveness (no auth) and the state of the core, broker and ingest. */
 export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
   return async (app) => {
@@ -30,7 +33,18 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Core, broker and ingest state',
           tags: ['status'],
           response: {
-            200: open({ broker: open(), ingest: open(), store: open(), entities: { type: 'integer' } }),
+            200: open({
+              broker: open(),
+              ingest: open(),
+              store: open(),
+              entities: { type: 'integer' },
+              pendingRegistrations: {
+                type: 'array',
+                items: { type: 'string' },
+                description: `the first ${PENDING_SAMPLE} registrations waiting for their parent`,
+              },
+              pendingRegistrationCount: { type: 'integer' },
+            }),
           },
         },
       },
@@ -55,7 +69,8 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           ingest: { ...parts.ingest.stats, pendingWrites: parts.writer.pending + parts.series.buffered },
           store: { file, bytes: size('') + size('-wal') },
           entities: parts.entities.size,
-          pendingRegistrations: parts.ingest.registrar.pendingRegistrations().map((r) => r.topicId),
+          pendingRegistrations: parts.ingest.registrar.heldSample(PENDING_SAMPLE),
+          pendingRegistrationCount: parts.ingest.registrar.heldCount,
         }
         return status
       },

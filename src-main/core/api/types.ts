@@ -118,7 +118,10 @@ export interface StatusView {
   ingest: { received: number; rejected: number; values: number; pendingWrites: number }
   store: { file: string; bytes: number }
   entities: number
+  /** The first (at most 100) registrations waiting for their parent, oldest first. */
   pendingRegistrations: string[]
+  /** How many registrations wait for their parent. */
+  pendingRegistrationCount: number
 }
 
 /** `successful` and `failed` end a command (reference §3.1); any other status is in progress. */
