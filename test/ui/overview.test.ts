@@ -14,6 +14,7 @@ const status: StatusView = {
   store: { file: '/tmp/edgetwin.db', bytes: 1_000_000 },
   entities: LINE.length,
   pendingRegistrations: [],
+  pendingRegistrationCount: 0,
 }
 
 const card = (name: string) => screen.getByRole('article', { name })

@@ -33,7 +33,7 @@ describe('registrations waiting for their parent', () => {
       expect(Number(/^device\/h(\d+)\/\/$/.exec(id)?.[1])).toBeLessThan(1000)
 
     const errors = await errorsOf(core)
-    const [device] = clients as [NonNullable<(typeof clients)[0]>]
+    const [device] = clients
     await pub(device, 'te/device/one-more//', { '@type': 'child-device', '@parent': 'device/nope//' }, true)
     expect(await errors.about('te/device/one-more//')).toMatch(
       /parent device\/nope\/\/ is not registered and 20000 registrations already wait/,
