@@ -39,7 +39,7 @@ export function createApiServer(parts: CoreParts): ApiServer {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
     // Any entity id the registry takes can be addressed as one path segment, every byte percent-encoded.
-    maxParamLength: 3 * MAX_ENTITY_ID_BYTES,
+    routerOptions: { maxParamLength: 3 * MAX_ENTITY_ID_BYTES },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
   })
