@@ -67,13 +67,13 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   sim: true,
   topicRoot: 'te',
   autoRegister: true,
-  // A large line is a few hundred devices and services; 10,000 leaves ample room while keeping the
-  // registry, the UI's tree and a full entity list (about 3 MB) small.
-  maxEntities: 10_000,
+  // A large line is a few hundred devices and services: 5,000 is ten times that, and keeps the UI's
+  // tree responsive and a flood that fills the registry below twice the idle core's memory.
+  maxEntities: 5_000,
   // One gateway or bridge (Modbus, OPC UA) publishing for a whole line; not one client filling the registry.
   maxAutoRegisteredPerClient: 1_000,
   // A full registry replayed by a broker in any order (children before parents) can be held at once.
-  maxHeldRegistrations: 10_000,
+  maxHeldRegistrations: 5_000,
   retention: defaultRetention,
   logLevel: 'info',
   bootIdFile: '/proc/sys/kernel/random/boot_id',

@@ -103,23 +103,24 @@ describe('an auto-registration flood', () => {
     )
   }, 300_000)
 
-  it('with the default caps, a flood of 20,000 new ids leaves RSS under twice idle and the API answering', async () => {
+  it('with the default caps, a flood from many clients fills the registry and no more: RSS under twice idle, the API answering', async () => {
     const core = await serve([])
     const pid = core.ready.pid
     const idle = memory(pid)
-    const publishers = await connect(core, 4)
+    // Eight clients of 1,700 new ids each: each may auto-register 1,000, and all of them 5,000.
+    const publishers = await connect(core, 8)
     const slowestHealth = await whileAnswering(core, () =>
-      publishAll(publishers, measurements('g', 20_000), 100),
+      publishAll(publishers, measurements('g', 8 * 1_700), 100),
     )
     const status = await core.json<StatusView>('/api/v1/status')
-    // Each of the four clients auto-registered its quota of 1,000; the rest were refused.
-    expect(status.entities).toBe(2 + 4 * 1_000)
-    expect(status.ingest.rejected).toBe(20_000 - 4 * 1_000)
+    expect(status.entities).toBe(5_000)
+    expect(status.ingest.rejected).toBe(8 * 1_700 - (5_000 - 2))
     const pages = await readAllPages<EntitySummary>(core.http, '/api/v1/entities')
-    expect(pages.rows).toHaveLength(4_002)
+    expect(pages.rows).toHaveLength(5_000)
+    for (const size of pages.sizes) expect(size).toBeLessThanOrEqual(PAGE_BYTES)
     const after = memory(pid)
     console.info(
-      `20,000 new ids, default caps: slowest /health ${slowestHealth.toFixed(0)} ms; ` +
+      `13,600 new ids from 8 clients, default caps: slowest /health ${slowestHealth.toFixed(0)} ms; ` +
         `serve RSS idle ${idle.rss.toFixed(0)} MB, after ${after.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB`,
     )
     expect(after.peak).toBeLessThan(2 * idle.rss)
