@@ -17,7 +17,8 @@ export const PAGED = `A page: at most \`limit\` rows and about ${PAGE_BYTES / 10
 /** Where a page ends: the sort key of its last row (numbers), written `n_n`. */
 export type Cursor = number[]
 
-const CURSOR = /^-?\d+(\.\d+)?(_-?\d+(\.\d+)?)*$/
+/** One number of a cursor, as JavaScript writes it (an exponent only for extreme values). */
+const NUMBER = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/
 
 /** The `limit` and `cursor` query parameters of a paged list. */
 export function pageParams(defaultLimit: number) {
@@ -35,8 +36,9 @@ export function pageParams(defaultLimit: number) {
 /** Reads a `cursor` of `size` numbers; 400 when it is not one a page of this list gave. */
 export function parseCursor(raw: string | undefined, size: number): Cursor | undefined {
   if (raw === undefined) return undefined
-  const values = raw.split('_').map(Number)
-  if (!CURSOR.test(raw) || values.length !== size || !values.every(Number.isFinite))
+  const parts = raw.split('_')
+  const values = parts.map(Number)
+  if (parts.length !== size || !parts.every((part) => NUMBER.test(part)) || !values.every(Number.isFinite))
     throw new HttpError(400, '"cursor" is not a position in this list: take it from the Link header')
   return values
 }
