@@ -65,6 +65,8 @@ const AUTO_REGISTER_CHANNELS = new Set<Channel['kind']>([
 /** Data for an entity not registered yet is held this long (count per entity, entities) and replayed. */
 const HELD_PER_ENTITY = 100
 const HELD_ENTITIES = 1000
+/** …and this many payload bytes in all, however large each message is. */
+const HELD_BYTES = 16 * 1024 * 1024
 const TOPIC_CACHE_SIZE = 10_000
 /** Longer topics are parsed each time: the cache holds the topics connectors repeat, not a flood of huge ones. */
 const CACHED_TOPIC_LENGTH = 512
@@ -84,6 +86,7 @@ export class Ingest {
   readonly stats: IngestStats = { received: 0, rejected: 0, values: 0 }
   readonly registrar: Registrar
   private readonly held = new Map<string, BusMessage[]>()
+  private heldBytes = 0
   private readonly topics = new Map<string, ParsedTopic | string | undefined>()
   private readonly rejections: RejectionReporter
 
@@ -294,9 +297,14 @@ export class Ingest {
       this.held.set(entity, queue)
     }
     if (queue.length >= HELD_PER_ENTITY) {
-      queue.shift()
+      this.heldBytes -= queue.shift()?.payload.length ?? 0
       this.deps.logger.debug({ entity }, 'dropping oldest message held for an unregistered entity')
     }
+    if (this.heldBytes + message.payload.length > HELD_BYTES) {
+      if (queue.length === 0) this.held.delete(entity)
+      return `entity "${entity}" is not registered (and the data held for unregistered entities is at its limit)`
+    }
+    this.heldBytes += message.payload.length
     queue.push(message)
     this.deps.logger.debug({ entity, topic: message.topic }, 'holding message until the entity is registered')
     return undefined
@@ -306,6 +314,7 @@ export class Ingest {
     const queue = this.held.get(entity)
     if (!queue) return
     this.held.delete(entity)
+    for (const message of queue) this.heldBytes -= message.payload.length
     for (const message of queue) this.handle(message, () => {})
   }
 }

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EntitySummary, StatusView } from '../../../src-main/core/api/types'
 import { startCore, type TestCore } from '../../helpers/core'
+import { readAllPages } from '../../helpers/pages'
 import { errorsOf, pub, teEntity } from '../conformance/bus-helpers'
 
 // The registry is bounded: entities one MQTT client may auto-register, entities in total, and the
@@ -103,6 +104,28 @@ describe('entities in total', () => {
     await pub(device, 'te/device/d2//', '', true)
     await pub(device, 'te/device/d5//', { '@type': 'child-device' }, true)
     expect(await teEntity(t, 'device/d5//')).toBeDefined()
+  })
+})
+
+describe('data for an entity not registered yet', () => {
+  it('is held up to 16 MiB in all, refused beyond with the reason, and replayed when the entity registers', async () => {
+    t = await startCore()
+    const errors = await errorsOf(t)
+    const device = await t.client()
+    // A custom-scheme id: never auto-registered, so its data waits for a registration.
+    const topic = 'te/plant/line1/press/p1/e/cycle'
+    for (let k = 0; k < 60; k++) await pub(device, topic, { text: `cycle ${k}`, blob: 'x'.repeat(300_000) })
+    expect(await errors.about(topic)).toBe(
+      'entity "plant/line1/press/p1" is not registered (and the data held for unregistered entities is at its limit)',
+    )
+    await pub(device, 'te/plant/line1/press/p1', { '@type': 'child-device' }, true)
+    const entity = encodeURIComponent('plant/line1/press/p1')
+    // Every event is either replayed or was refused; about three such events fit in a page.
+    await vi.waitFor(async () => {
+      const events = await readAllPages((url) => t.http(url), `/api/v1/events?entity=${entity}`)
+      expect(events.rows.length).toBeGreaterThanOrEqual(50)
+      expect(events.rows.length + errors.count).toBe(60)
+    }, 15_000)
   })
 })
 
