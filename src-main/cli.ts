@@ -31,6 +31,11 @@ serve options:
   --seed N               seed of the simulated equipment (same seed, same behaviour)
   --token TOKEN          API bearer token (default: generated once into DATA_DIR/token)
   --no-auto-register     do not auto-register unknown default-scheme entities
+  --max-entities N       entities registered at most, main device and services included (default: ${defaultOptions.maxEntities})
+  --max-auto-registered-per-client N
+                         entities one MQTT client may auto-register (default: ${defaultOptions.maxAutoRegisteredPerClient})
+  --max-held-registrations N
+                         registrations waiting for their parent at most (default: ${defaultOptions.maxHeldRegistrations})
   --agent, --no-agent    run the main device's operations (default: on, off with --broker-url)
   --sim-faults RATE      share of simulated operations that fail, 0 to 1 (default: 0)
   --boot-id-file FILE    where the device's boot id is read (default: /proc/sys/kernel/random/boot_id)
@@ -74,6 +79,9 @@ cloud-tail options (one JSON line per upstream item on stdout, each item once, i
 `
 
 class UsageError extends Error {}
+
+/** The largest count a `--max-*` option takes. */
+const LIMIT_MAX = 10_000_000
 
 /** The UI bundle built next to this file (dist/ui beside dist/cli.js). */
 const UI_DIR = fileURLToPath(new URL('./ui', import.meta.url))
@@ -229,6 +237,9 @@ async function serve(args: string[]): Promise<void> {
       seed: { type: 'string' },
       token: { type: 'string' },
       'no-auto-register': { type: 'boolean' },
+      'max-entities': { type: 'string' },
+      'max-auto-registered-per-client': { type: 'string' },
+      'max-held-registrations': { type: 'string' },
       agent: { type: 'boolean' },
       'no-agent': { type: 'boolean' },
       'sim-faults': { type: 'string' },
@@ -264,6 +275,13 @@ async function serve(args: string[]): Promise<void> {
     seed: integer(values.seed, 'seed', 0, 2 ** 32 - 1),
     token: values.token,
     autoRegister: !values['no-auto-register'],
+    maxEntities: integer(values['max-entities'], 'max-entities', 1, LIMIT_MAX) ?? defaultOptions.maxEntities,
+    maxAutoRegisteredPerClient:
+      integer(values['max-auto-registered-per-client'], 'max-auto-registered-per-client', 0, LIMIT_MAX) ??
+      defaultOptions.maxAutoRegisteredPerClient,
+    maxHeldRegistrations:
+      integer(values['max-held-registrations'], 'max-held-registrations', 0, LIMIT_MAX) ??
+      defaultOptions.maxHeldRegistrations,
     agent: values['no-agent'] ? false : values.agent,
     simFaults: fraction(values['sim-faults'], 'sim-faults') ?? defaultOptions.simFaults,
     bootIdFile: values['boot-id-file'] ? path.resolve(values['boot-id-file']) : defaultOptions.bootIdFile,

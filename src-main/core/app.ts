@@ -236,6 +236,11 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         logger,
         topicRoot: options.topicRoot,
         autoRegister: options.autoRegister,
+        limits: {
+          maxEntities: options.maxEntities,
+          maxAutoRegisteredPerClient: options.maxAutoRegisteredPerClient,
+          maxHeldRegistrations: options.maxHeldRegistrations,
+        },
         stamp,
         notify: changes.push,
         refusal: () => disk.refusal,

@@ -51,7 +51,8 @@ function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** Sends a request; an answer that is not 2xx becomes an ApiError with the core's reason. */
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
@@ -69,8 +70,43 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     }
     throw new ApiError(response.status, message)
   }
+  return response
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(method, path, body)
   return (response.status === 204 ? undefined : await response.json()) as T
 }
+
+/** One page of a list, with the URL of the next page when there are more rows (its Link header). */
+export interface Page<T> {
+  items: T[]
+  next: string | undefined
+}
+
+/** The URL of a Link header's rel="next" (RFC 8288), as the core writes it. */
+export function nextPage(link: string | null): string | undefined {
+  return link === null ? undefined : /<([^>]+)>\s*;\s*rel="next"/.exec(link)?.[1]
+}
+
+async function requestPage<T>(path: string): Promise<Page<T>> {
+  const response = await send('GET', path)
+  return { items: (await response.json()) as T[], next: nextPage(response.headers.get('link')) }
+}
+
+/** Every row of a list, page after page: for what needs all of them (the hierarchy, open alarms). */
+async function requestAll<T>(path: string): Promise<T[]> {
+  const rows: T[] = []
+  for (let next: string | undefined = path; next !== undefined; ) {
+    const page: Page<T> = await requestPage<T>(next)
+    rows.push(...page.items)
+    next = page.next
+  }
+  return rows
+}
+
+/** Rows per request when the UI reads a whole list; the core also stops a page at about 1 MiB. */
+const WHOLE_LIST_PAGE = 10_000
 
 /** A file the API answers as text (an operation's log or snapshot); null when there is none (404). */
 async function requestText(path: string): Promise<string | null> {
@@ -105,6 +141,30 @@ export type AuditQuery = {
   limit?: number
 }
 
+export type EventQuery = {
+  entity?: string
+  subtree?: boolean
+  type?: string
+  from?: number
+  to?: number
+  limit?: number
+}
+
+export type AlarmQuery = {
+  entity?: string
+  subtree?: boolean
+  status?: AlarmStatus[]
+  severity?: Severity[]
+  limit?: number
+}
+
+const alarmsPath = (query: AlarmQuery) =>
+  withQuery('/api/v1/alarms', {
+    ...query,
+    status: query.status?.join(','),
+    severity: query.severity?.join(','),
+  })
+
 export type ConflictQuery = {
   status?: ConflictView['status']
   /** An entity's topic id: only its conflicts. */
@@ -130,7 +190,8 @@ export const api = {
   login: (token: string) => request<void>('POST', '/api/v1/session', { token }),
   logout: () => request<void>('DELETE', '/api/v1/session'),
   status: () => request<StatusView>('GET', '/api/v1/status'),
-  entities: () => request<EntitySummary[]>('GET', '/api/v1/entities'),
+  /** Every entity, however many pages the core answers them in. */
+  entities: () => requestAll<EntitySummary>(withQuery('/api/v1/entities', { limit: WHOLE_LIST_PAGE })),
   entity: (id: string) => request<EntityDetail>('GET', entityPath(id)),
   /**
    * Edits twin fragments. The answer (202) only says the core published them: the twin changes when
@@ -139,39 +200,22 @@ export const api = {
   editTwin: (id: string, twin: TwinEdit) => request<{ twin: TwinEdit }>('PATCH', entityPath(id), { twin }),
   series: (id: number, from: number, to: number, points: number) =>
     request<SeriesAnswer>('GET', withQuery(`/api/v1/series/${id}`, { from, to, points })),
-  events: (
-    query: {
-      entity?: string
-      subtree?: boolean
-      type?: string
-      from?: number
-      to?: number
-      limit?: number
-    } = {},
-  ) => request<EventView[]>('GET', withQuery('/api/v1/events', query)),
-  alarms: (
-    query: {
-      entity?: string
-      subtree?: boolean
-      status?: AlarmStatus[]
-      severity?: Severity[]
-      limit?: number
-    } = {},
-  ) =>
-    request<AlarmView[]>(
-      'GET',
-      withQuery('/api/v1/alarms', {
-        ...query,
-        status: query.status?.join(','),
-        severity: query.severity?.join(','),
-      }),
-    ),
+  /** The newest events matching `query`: one page; `next` reads the following one. */
+  events: (query: EventQuery = {}) => requestPage<EventView>(withQuery('/api/v1/events', query)),
+  /** Alarms matching `query`, latest first: one page; `next` reads the following one. */
+  alarms: (query: AlarmQuery = {}) => requestPage<AlarmView>(alarmsPath(query)),
+  /** Every alarm matching `query` (the open ones, which the UI shows all of). */
+  allAlarms: (query: AlarmQuery = {}) =>
+    requestAll<AlarmView>(alarmsPath({ limit: WHOLE_LIST_PAGE, ...query })),
+  /** The page after one of a list, from its `next`. */
+  next: <T>(url: string) => requestPage<T>(url),
   acknowledge: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/acknowledge`),
   clear: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/clear`),
-  audit: (query: AuditQuery = {}) => request<AuditEntryView[]>('GET', withQuery('/api/v1/audit', query)),
+  /** The newest audit entries matching `query`: one page; `next` reads the following one. */
+  audit: (query: AuditQuery = {}) => requestPage<AuditEntryView>(withQuery('/api/v1/audit', query)),
+  /** Commands matching `query`, newest first: one page; `next` says whether older ones exist. */
   operations: (query: OperationQuery = {}) =>
-    request<OperationView[]>(
-      'GET',
+    requestPage<OperationView>(
       withQuery('/api/v1/operations', {
         ...query,
         status: Array.isArray(query.status) ? query.status.join(',') : query.status,

@@ -157,16 +157,17 @@ export class Twin {
   }
 
   private async snapshot(): Promise<void> {
+    // The tree, its alarm badges and the banner need every entity and every open alarm: all pages.
     const [entities, alarms] = await Promise.all([
       api.entities(),
-      api.alarms({ status: ['active', 'acknowledged'], limit: 1000 }),
+      api.allAlarms({ status: ['active', 'acknowledged'] }),
       this.loadStatus(),
     ])
     this.entities.clear()
     for (const entity of entities) this.entities.set(entity.id, entity)
     this.alarms = alarms
     const events = await api.events({ limit: RECENT_EVENTS })
-    this.events = events.map(({ id, entity, type, time, text }) => ({ id, entity, type, time, text }))
+    this.events = events.items.map(({ id, entity, type, time, text }) => ({ id, entity, type, time, text }))
   }
 
   private async loadStatus(): Promise<void> {

@@ -18,6 +18,7 @@ function status(disk: Partial<StatusView['disk']>): StatusView {
     logs: { dropped: 0, error: null },
     entities: 10,
     pendingRegistrations: [],
+    pendingRegistrationCount: 0,
   }
 }
 

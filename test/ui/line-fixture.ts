@@ -141,6 +141,16 @@ export function stubApi(handler: Handler) {
   return mock
 }
 
+/**
+ * A list answer as the core pages it: the rows, and when `next` is given a Link header with the
+ * URL of the following page (rel="next").
+ */
+export function pageAnswer(rows: unknown[], next?: string): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (next !== undefined) headers.link = `<${next}>; rel="next"`
+  return new Response(JSON.stringify(rows), { status: 200, headers })
+}
+
 /** Entity details for GET /api/v1/entities/{id}, from LINE. */
 export const entityDetails: Handler = ({ method, url }) => {
   const match = /^\/api\/v1\/entities\/([^/]+)$/.exec(url.pathname)

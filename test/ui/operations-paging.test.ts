@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { OperationView } from '../../src-renderer/lib/api'
 import EntityOperations from '../../src-renderer/lib/components/EntityOperations.svelte'
 import OperationsPage from '../../src-renderer/routes/OperationsPage.svelte'
-import { lineTwin, stubApi } from './line-fixture'
+import { lineTwin, pageAnswer, stubApi } from './line-fixture'
 import { FILLER, filler, NOW, operation, recording } from './operation-fixture'
 
 /** `count` restarts of the filler, ids 1…count, one a minute, newest last. */
@@ -13,16 +13,20 @@ const history = (count: number): OperationView[] =>
     operation({ id: i + 1, createdAt: NOW - (count - i) * 60_000, updatedAt: NOW - (count - i) * 60_000 }),
   )
 
-/** A core answering GET /api/v1/operations as the real one pages: newest first, `before` and `limit`. */
+/**
+ * A core answering GET /api/v1/operations as the real one pages: newest first, `before` and `limit`,
+ * and a Link to the next page while older operations are left.
+ */
 function pagingCore(all: OperationView[]) {
   return recording(({ method, url }) => {
     if (method !== 'GET' || url.pathname !== '/api/v1/operations') return undefined
     const before = Number(url.searchParams.get('before') ?? Number.POSITIVE_INFINITY)
     const limit = Number(url.searchParams.get('limit') ?? 200)
-    return all
-      .filter((o) => o.id < before)
-      .sort((a, b) => b.id - a.id)
-      .slice(0, limit)
+    const older = all.filter((o) => o.id < before).sort((a, b) => b.id - a.id)
+    const page = older.slice(0, limit)
+    const next = new URLSearchParams(url.searchParams)
+    next.set('cursor', String(page.at(-1)?.id))
+    return pageAnswer(page, older.length > limit ? `${url.pathname}?${next}` : undefined)
   })
 }
 
@@ -82,31 +86,33 @@ describe('Load older', () => {
     await waitFor(() => expect(queries(requests).at(-1)).toEqual({ limit: '400' }))
   })
 
-  it('on an entity’s tab keeps the filter, stays while pages come back full, and a new filter starts over', async () => {
-    const { handler, requests } = pagingCore(history(400))
+  it('on an entity’s tab keeps the filter, goes when the core says no older ones are left, and a new filter starts over', async () => {
+    const { handler, requests } = pagingCore(history(600))
     stubApi(handler)
     const user = userEvent.setup()
     render(EntityOperations, { twin: lineTwin(), entity: filler() })
 
-    const button = await loadOlder(200)
+    let button = await loadOlder(200)
     await user.click(button)
     await waitFor(() => expect(older()).toHaveTextContent('Loaded 200 older operations.'))
     expect(queries(requests).at(-1)).toEqual({
       entity: FILLER,
       subtree: 'false',
-      before: '201',
+      before: '401',
       limit: '200',
     })
     expect(rowCount()).toBe(400)
-    // A full page: there may be more, so the button stays and keeps focus.
+    // Older ones are left, so the button stays and keeps focus.
     expect(button).toBeInTheDocument()
     expect(button).toHaveFocus()
 
+    button = screen.getByRole('button', { name: 'Load older' })
     await user.click(button)
-    await waitFor(() => expect(older()).toHaveTextContent('Loaded 0 older operations; there are no more.'))
-    expect(queries(requests).at(-1)).toMatchObject({ before: '1' })
+    await waitFor(() => expect(older()).toHaveTextContent('Loaded 200 older operations; there are no more.'))
+    expect(queries(requests).at(-1)).toMatchObject({ before: '201' })
+    expect(rowCount()).toBe(600)
     expect(screen.queryByRole('button', { name: 'Load older' })).toBeNull()
-    expect(document.activeElement).toHaveAccessibleName('Details of restart #1')
+    expect(document.activeElement).toHaveAccessibleName('Details of restart #200')
 
     await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), 'In progress')
     await waitFor(() =>

@@ -16,6 +16,7 @@ const status: StatusView = {
   logs: { dropped: 0, error: null },
   entities: LINE.length,
   pendingRegistrations: [],
+  pendingRegistrationCount: 0,
 }
 
 const card = (name: string) => screen.getByRole('article', { name })

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { OperationStateView } from '../api/types'
+import { pageRows } from '../store/pages'
 import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 
@@ -221,8 +222,8 @@ export class OperationStore {
     }))
   }
 
-  /** Newest first. */
-  query(q: OperationQuery): Operation[] {
+  /** Newest first, read lazily row by row (see pageRows). */
+  *query(q: OperationQuery): Generator<Operation> {
     this.writer.flush()
     const where = new Where()
       .add('operation = ?', q.operation)
@@ -238,10 +239,14 @@ export class OperationStore {
         named ?? [],
       )
     } else where.oneOf('status', named)
-    const rows = this.db
-      .prepare(`SELECT * FROM operations ${where} ORDER BY id DESC LIMIT ?`)
-      .all(...where.args, q.limit) as OperationRow[]
-    return rows.map((row) => this.onTopic(row.entity, row.operation, row.cmd_id) ?? fromRow(row))
+    const rows = pageRows<OperationRow>(this.db, {
+      table: 'operations',
+      columns: '*',
+      where,
+      order: 'id DESC',
+      limit: q.limit,
+    })
+    for (const row of rows) yield this.onTopic(row.entity, row.operation, row.cmd_id) ?? fromRow(row)
   }
 
   private save(operation: Operation): void {

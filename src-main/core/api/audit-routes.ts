@@ -1,7 +1,9 @@
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
-import type { AuditEntry, AuditQuery } from '../audit/audit-store'
-import { open, pageLimit, parseQueryTime, timeRange, topicIdParam } from './params'
+import type { AuditEntry, AuditQuery, AuditStore } from '../audit/audit-store'
+import { PAGED, pageParams, parseCursor, sendPage } from './paging'
+import { open, parseQueryTime, timeRange, topicIdParam } from './params'
 
 interface AuditQuerystring {
   entity?: string
@@ -9,6 +11,7 @@ interface AuditQuerystring {
   from?: string
   to?: string
   limit: number
+  cursor?: string
 }
 
 const filters = {
@@ -18,13 +21,16 @@ const filters = {
 }
 /** An export holds the whole trail of a range; the list view pages. */
 const EXPORT_LIMIT = 1_000_000
+/** Entries an export reads from the database at a time, so its memory stays flat however long it is. */
+const EXPORT_CHUNK = 1000
 
 const toQuery = (q: AuditQuerystring): AuditQuery => ({
   entity: q.entity === undefined ? undefined : topicIdParam(q.entity),
   action: q.action,
   from: parseQueryTime(q.from, 'from'),
   to: parseQueryTime(q.to, 'to'),
-  limit: q.limit,
+  after: parseCursor(q.cursor, 1)?.[0],
+  limit: q.limit + 1,
 })
 
 const CSV_COLUMNS = ['id', 'time', 'actor', 'action', 'entity', 'target', 'before', 'after'] as const
@@ -37,13 +43,38 @@ function csvField(value: unknown): string {
   return `"${text.replaceAll('"', '""')}"`
 }
 
-export function auditCsv(entries: AuditEntry[]): string {
-  const lines = [CSV_COLUMNS.join(',')]
-  for (const entry of entries) {
-    const row = { ...entry, time: new Date(entry.time).toISOString() }
-    lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(','))
+function csvLine(entry: AuditEntry): string {
+  const row = { ...entry, time: new Date(entry.time).toISOString() }
+  return `${CSV_COLUMNS.map((column) => csvField(row[column])).join(',')}\r\n`
+}
+
+/** The newest `limit` entries matching `q`, oldest first, read a chunk at a time. */
+function* exportEntries(audit: AuditStore, q: AuditQuery): Generator<AuditEntry> {
+  let after = audit.idBeforeNewest(q, q.limit)
+  for (;;) {
+    let read = 0
+    for (const entry of audit.query({ ...q, oldestFirst: true, after, limit: EXPORT_CHUNK })) {
+      read++
+      after = entry.id
+      yield entry
+    }
+    if (read < EXPORT_CHUNK) return
   }
-  return `${lines.join('\r\n')}\r\n`
+}
+
+/** An export as text chunks: CSV (RFC 4180 lines) or a JSON array with one entry per line. */
+function* exportText(entries: Iterable<AuditEntry>, format: 'csv' | 'json'): Generator<string> {
+  if (format === 'csv') {
+    yield `${CSV_COLUMNS.join(',')}\r\n`
+    for (const entry of entries) yield csvLine(entry)
+    return
+  }
+  let first = true
+  for (const entry of entries) {
+    yield `${first ? '[\n' : ',\n'}${JSON.stringify(entry)}`
+    first = false
+  }
+  yield first ? '[]\n' : '\n]\n'
 }
 
 /** /api/v1: the audit trail of operator actions, listed and exported. */
@@ -54,16 +85,21 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
       {
         schema: {
           summary: 'Audit trail of operator actions, newest first',
+          description: PAGED,
           tags: ['audit'],
           querystring: {
             type: 'object',
-            properties: { ...filters, limit: pageLimit },
+            properties: { ...filters, ...pageParams(200) },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: open() } },
         },
       },
-      async (request) => parts.audit.query(toQuery(request.query)),
+      async (request, reply) =>
+        sendPage(request, reply, parts.audit.query(toQuery(request.query)), {
+          limit: request.query.limit,
+          cursor: (entry) => [entry.id],
+        }),
     )
 
     app.get<{ Querystring: AuditQuerystring & { format: 'csv' | 'json' } }>(
@@ -84,13 +120,12 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const entries = parts.audit.query(toQuery(request.query)).reverse()
-        const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19)
         const { format } = request.query
+        const query = { ...toQuery(request.query), limit: request.query.limit }
+        const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19)
         reply.header('content-disposition', `attachment; filename="edgetwin-audit-${stamp}.${format}"`)
-        if (format === 'json')
-          return reply.type('application/json; charset=utf-8').send(JSON.stringify(entries, null, 2))
-        return reply.type('text/csv; charset=utf-8').send(auditCsv(entries))
+        reply.type(format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8')
+        return reply.send(Readable.from(exportText(exportEntries(parts.audit, query), format)))
       },
     )
   }

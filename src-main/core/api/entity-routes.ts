@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import { twinKeyError } from '../telemetry/payload'
 import { formatTopic } from '../topics'
+import { PAGED, pageParams, parseCursor, sendPage } from './paging'
 import {
   actorOf,
   entityIdParams,
@@ -13,7 +14,7 @@ import {
   topicIdParam,
 } from './params'
 import type { SeriesAnswer } from './types'
-import { entityDetail, entitySummary } from './views'
+import { displayName, entityDetail, entitySummary } from './views'
 
 const summary = open({
   id: { type: 'string' },
@@ -28,34 +29,47 @@ const summary = open({
 /** /api/v1: the entity tree, one entity with its twin, and measurement series. */
 export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: { type?: string; parent?: string; q?: string } }>(
+    app.get<{
+      Querystring: { type?: string; parent?: string; q?: string; limit: number; cursor?: string }
+    }>(
       '/api/v1/entities',
       {
         schema: {
-          summary: 'List entities (the hierarchy as a flat list with parents)',
+          summary: 'List entities (the hierarchy as a flat list with parents), in registration order',
+          description: PAGED,
           tags: ['entities'],
           querystring: {
             type: 'object',
             properties: {
               type: { type: 'string', enum: ['device', 'child-device', 'service'] },
               parent: { type: 'string' },
-              q: { type: 'string', description: 'Case-insensitive match on id, name or type twin fragment' },
+              q: { type: 'string', description: 'Case-insensitive match on id or name' },
+              ...pageParams(1000),
             },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: summary } },
         },
       },
-      async (request) => {
-        const { type, parent, q } = request.query
+      async (request, reply) => {
+        const { type, q, limit } = request.query
+        const parent = request.query.parent === undefined ? undefined : topicIdParam(request.query.parent)
         const needle = q?.toLowerCase()
-        return parts.entities
-          .all()
-          .filter((e) => (!type || e.type === type) && (!parent || e.parent === topicIdParam(parent)))
-          .map((e) => entitySummary(parts, e))
-          .filter(
-            (e) => !needle || e.id.toLowerCase().includes(needle) || e.name.toLowerCase().includes(needle),
-          )
+        const [after] = parseCursor(request.query.cursor, 1) ?? [0]
+        function* matching() {
+          for (const e of parts.entities.from(after)) {
+            if ((type && e.type !== type) || (parent && e.parent !== parent)) continue
+            if (needle && !e.topicId.toLowerCase().includes(needle)) {
+              if (!displayName(parts, e).toLowerCase().includes(needle)) continue
+            }
+            yield e
+          }
+        }
+        return sendPage(request, reply, matching(), {
+          limit,
+          cursor: (e) => [e.id],
+          view: (e) => entitySummary(parts, e),
+        })
       },
     )
 

@@ -10,6 +10,7 @@ import Fastify, {
 import type { CoreParts } from '../app'
 import { listenError } from '../broker/listen-error'
 import { isDiskFull } from '../store/writer'
+import { MAX_ENTITY_ID_BYTES } from '../topics'
 import { auditRoutes } from './audit-routes'
 import { authenticate } from './auth'
 import { CONTENT_SECURITY_POLICY } from './content-security-policy'
@@ -38,6 +39,8 @@ export function createApiServer(parts: CoreParts): ApiServer {
     loggerInstance: parts.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
+    // Any entity id the registry takes can be addressed as one path segment, every byte percent-encoded.
+    routerOptions: { maxParamLength: 3 * MAX_ENTITY_ID_BYTES },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
   })

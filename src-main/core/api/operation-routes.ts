@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import { AgentError, type Operation } from '../agent'
 import type { CoreParts } from '../app'
+import { PAGED, pageParams, parseCursor, sendPage } from './paging'
 import {
   actorOf,
   entityIdParams,
   HttpError,
   numericIdParams,
   open,
-  pageLimit,
   parseQueryTime,
   requireEntity,
   timeRange,
@@ -73,12 +73,14 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         to?: string
         before?: number
         limit: number
+        cursor?: string
       }
     }>(
       '/api/v1/operations',
       {
         schema: {
           summary: 'Operations (commands) of every entity, newest first',
+          description: PAGED,
           tags: ['operations'],
           querystring: {
             type: 'object',
@@ -93,14 +95,14 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
                 minimum: 1,
                 description: 'only operations with a smaller id: the smallest id of the previous page',
               },
-              limit: pageLimit,
+              ...pageParams(200),
             },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: operationSchema } },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query
         let entities: string[] | undefined
         if (q.entity !== undefined) {
@@ -109,17 +111,23 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
             ? parts.entities.subtree(entity.topicId).map((e) => e.topicId)
             : [entity.topicId]
         }
-        return operations
-          .query({
-            entities,
-            operation: q.operation,
-            statuses: q.status?.split(',').filter(Boolean),
-            from: parseQueryTime(q.from, 'from'),
-            to: parseQueryTime(q.to, 'to'),
-            before: q.before,
-            limit: q.limit,
-          })
-          .map((o) => agent.view(o))
+        // `cursor` is the id the last page ended on: the same as `before`, which the UI has always sent.
+        const [after] = parseCursor(q.cursor, 1) ?? []
+        const before = after === undefined ? q.before : Math.min(after, q.before ?? after)
+        const rows = operations.query({
+          entities,
+          operation: q.operation,
+          statuses: q.status?.split(',').filter(Boolean),
+          from: parseQueryTime(q.from, 'from'),
+          to: parseQueryTime(q.to, 'to'),
+          before,
+          limit: q.limit + 1,
+        })
+        return sendPage(request, reply, rows, {
+          limit: q.limit,
+          cursor: (o) => [o.id],
+          view: (o) => agent.view(o),
+        })
       },
     )
 

@@ -4,6 +4,9 @@ import type { CoreParts } from '../app'
 import { open } from './params'
 import type { StatusView } from './types'
 
+/** Held registrations named in the status: enough to see which parents are missing, never all of them. */
+const PENDING_SAMPLE = 100
+
 /** Liveness (no auth) and the state of the core, broker and ingest. */
 export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
   return async (app) => {
@@ -37,6 +40,12 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
               disk: open(),
               logs: open(),
               entities: { type: 'integer' },
+              pendingRegistrations: {
+                type: 'array',
+                items: { type: 'string' },
+                description: `the first ${PENDING_SAMPLE} registrations waiting for their parent`,
+              },
+              pendingRegistrationCount: { type: 'integer' },
             }),
           },
         },
@@ -64,7 +73,8 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           disk: parts.disk.view(),
           logs: { dropped: parts.logFile?.dropped ?? 0, error: parts.logFile?.error ?? null },
           entities: parts.entities.size,
-          pendingRegistrations: parts.ingest.registrar.pendingRegistrations().map((r) => r.topicId),
+          pendingRegistrations: parts.ingest.registrar.heldSample(PENDING_SAMPLE),
+          pendingRegistrationCount: parts.ingest.registrar.heldCount,
         }
         return status
       },

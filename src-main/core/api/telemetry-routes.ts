@@ -3,16 +3,8 @@ import type { CoreParts } from '../app'
 import { alarmActionError, applyAlarmAction } from '../telemetry/alarm-actions'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
-import {
-  actorOf,
-  entityFilter,
-  HttpError,
-  numericIdParams,
-  open,
-  pageLimit,
-  parseQueryTime,
-  timeRange,
-} from './params'
+import { PAGED, pageParams, parseCursor, sendPage } from './paging'
+import { actorOf, entityFilter, HttpError, numericIdParams, open, parseQueryTime, timeRange } from './params'
 import { alarmActionDeps, alarmView, eventView } from './views'
 
 const list = (values: readonly string[]) => ({
@@ -59,42 +51,56 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         from?: string
         to?: string
         limit: number
+        cursor?: string
       }
     }>(
       '/api/v1/events',
       {
         schema: {
           summary: 'Events, newest first',
+          description: PAGED,
           tags: ['events'],
           querystring: {
             type: 'object',
-            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, limit: pageLimit },
+            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, ...pageParams(200) },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: open() } },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query
-        return parts.events
-          .query({
-            entityIds: entityFilter(parts, q.entity, q.subtree),
-            type: q.type,
-            from: parseQueryTime(q.from, 'from'),
-            to: parseQueryTime(q.to, 'to'),
-            limit: q.limit,
-          })
-          .map((e) => eventView(parts, e))
+        const rows = parts.events.query({
+          entityIds: entityFilter(parts, q.entity, q.subtree),
+          type: q.type,
+          from: parseQueryTime(q.from, 'from'),
+          to: parseQueryTime(q.to, 'to'),
+          after: parseCursor(q.cursor, 2),
+          limit: q.limit + 1,
+        })
+        return sendPage(request, reply, rows, {
+          limit: q.limit,
+          cursor: (e) => [e.time, e.id],
+          view: (e) => eventView(parts, e),
+        })
       },
     )
 
     app.get<{
-      Querystring: { entity?: string; subtree?: boolean; status?: string; severity?: string; limit: number }
+      Querystring: {
+        entity?: string
+        subtree?: boolean
+        status?: string
+        severity?: string
+        limit: number
+        cursor?: string
+      }
     }>(
       '/api/v1/alarms',
       {
         schema: {
           summary: 'Alarms, most recent first; open ones (active, acknowledged) by default',
+          description: PAGED,
           tags: ['alarms'],
           querystring: {
             type: 'object',
@@ -102,23 +108,27 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
               ...entityScope,
               status: { ...list(['active', 'acknowledged', 'cleared']), default: 'active,acknowledged' },
               severity: list(SEVERITIES),
-              limit: pageLimit,
+              ...pageParams(200),
             },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: alarmSchema } },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query
-        return parts.alarms
-          .query({
-            entityIds: entityFilter(parts, q.entity, q.subtree),
-            status: q.status?.split(',') as AlarmStatus[] | undefined,
-            severity: q.severity?.split(',') as Severity[] | undefined,
-            limit: q.limit,
-          })
-          .map((a) => alarmView(parts, a))
+        const rows = parts.alarms.query({
+          entityIds: entityFilter(parts, q.entity, q.subtree),
+          status: q.status?.split(',') as AlarmStatus[] | undefined,
+          severity: q.severity?.split(',') as Severity[] | undefined,
+          after: parseCursor(q.cursor, 2),
+          limit: q.limit + 1,
+        })
+        return sendPage(request, reply, rows, {
+          limit: q.limit,
+          cursor: (a) => [a.lastTime, a.id],
+          view: (a) => alarmView(parts, a),
+        })
       },
     )
 

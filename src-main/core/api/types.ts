@@ -128,7 +128,10 @@ export interface StatusView {
   /** Lines of the core's log file lost to a full or failing disk, and why the last write failed. */
   logs: { dropped: number; error: string | null }
   entities: number
+  /** The first (at most 100) registrations waiting for their parent, oldest first. */
   pendingRegistrations: string[]
+  /** How many registrations wait for their parent. */
+  pendingRegistrationCount: number
 }
 
 /** `successful` and `failed` end a command (reference §3.1); any other status is in progress. */

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { pageRows } from '../store/pages'
 import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 
@@ -20,6 +21,9 @@ export interface AuditQuery {
   action?: string
   from?: number
   to?: number
+  /** Only entries with a smaller id (newest first) or, `oldestFirst`, a larger one. */
+  after?: number
+  oldestFirst?: boolean
   limit: number
 }
 
@@ -58,22 +62,42 @@ export class AuditStore {
     return stored
   }
 
-  /** Newest first. */
-  query(q: AuditQuery): AuditEntry[] {
-    const where = new Where()
+  private filters(q: Omit<AuditQuery, 'limit'>): Where {
+    return new Where()
       .add('entity = ?', q.entity)
       .add('action = ?', q.action)
       .add('time >= ?', q.from)
       .add('time < ?', q.to)
-    const rows = this.db
-      .prepare(`SELECT * FROM audit ${where} ORDER BY id DESC LIMIT ?`)
-      .all(...where.args, q.limit) as Array<
+  }
+
+  /** The id just before the newest `count` entries matching `q` (0 when there are fewer). */
+  idBeforeNewest(q: Omit<AuditQuery, 'limit'>, count: number): number {
+    const where = this.filters(q)
+    const id = this.db
+      .prepare(`SELECT id FROM audit ${where} ORDER BY id DESC LIMIT 1 OFFSET ?`)
+      .pluck()
+      .get(...where.args, count) as number | undefined
+    return id ?? 0
+  }
+
+  /** Newest first (unless `oldestFirst`), read lazily row by row (see pageRows). */
+  *query(q: AuditQuery): Generator<AuditEntry> {
+    const where = this.filters(q).add(q.oldestFirst ? 'id > ?' : 'id < ?', q.after)
+    const rows = pageRows<
       Omit<AuditEntry, 'before' | 'after'> & { before: string | null; after: string | null }
-    >
-    return rows.map((r) => ({
-      ...r,
-      before: r.before === null ? null : JSON.parse(r.before),
-      after: r.after === null ? null : JSON.parse(r.after),
-    }))
+    >(this.db, {
+      table: 'audit',
+      columns: '*',
+      where,
+      order: q.oldestFirst ? 'id' : 'id DESC',
+      limit: q.limit,
+    })
+    for (const r of rows) {
+      yield {
+        ...r,
+        before: r.before === null ? null : JSON.parse(r.before),
+        after: r.after === null ? null : JSON.parse(r.after),
+      }
+    }
   }
 }

@@ -26,6 +26,12 @@ export interface CoreOptions {
   topicRoot: string
   /** thin-edge.io's agent.entity_store.auto_register (default true). */
   autoRegister: boolean
+  /** Entities in the registry, the main device and services included; more are refused. */
+  maxEntities: number
+  /** Entities one MQTT client may auto-register (since the core started); more are refused. */
+  maxAutoRegisteredPerClient: number
+  /** Registrations waiting for their parent; more are refused. */
+  maxHeldRegistrations: number
   retention: Retention
   logLevel: string
   logger?: Logger
@@ -66,6 +72,13 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   sim: true,
   topicRoot: 'te',
   autoRegister: true,
+  // A large line is a few hundred devices and services: 5,000 is ten times that, and keeps the UI's
+  // tree responsive and a flood that fills the registry below twice the idle core's memory.
+  maxEntities: 5_000,
+  // One gateway or bridge (Modbus, OPC UA) publishing for a whole line; not one client filling the registry.
+  maxAutoRegisteredPerClient: 1_000,
+  // A full registry replayed by a broker in any order (children before parents) can be held at once.
+  maxHeldRegistrations: 5_000,
   retention: defaultRetention,
   logLevel: 'info',
   bootIdFile: '/proc/sys/kernel/random/boot_id',

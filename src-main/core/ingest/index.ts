@@ -17,13 +17,14 @@ import {
   type Channel,
   defaultEntityType,
   errorsTopic,
+  formatTopic,
   isDefaultScheme,
   type ParsedTopic,
   parseTopic,
 } from '../topics'
 import type { Change } from '../twin/changes'
 import type { EntityStore } from '../twin/entity-store'
-import { Registrar } from './registrar'
+import { type EntityLimits, Registrar } from './registrar'
 import { RejectionReporter } from './rejections'
 
 export interface IngestDeps {
@@ -36,6 +37,7 @@ export interface IngestDeps {
   logger: Logger
   topicRoot: string
   autoRegister: boolean
+  limits: EntityLimits
   /** Receive time for data without its own `time`: epoch ms, strictly increasing. */
   stamp: () => number
   notify: (change: Change) => void
@@ -79,6 +81,8 @@ const HELD_PER_ENTITY = 100
 const HELD_ENTITIES = 1000
 const HELD_BYTES = 16 * 1024 * 1024
 const TOPIC_CACHE_SIZE = 10_000
+/** Longer topics are parsed each time: the cache holds the topics connectors repeat, not a flood of huge ones. */
+const CACHED_TOPIC_LENGTH = 512
 
 export interface IngestStats {
   received: number
@@ -105,7 +109,11 @@ export class Ingest {
     this.rejections = new RejectionReporter(deps.logger, (text) =>
       deps.bus.publish(errorsTopic(deps.topicRoot), text, { qos: 0 }),
     )
-    this.registrar = new Registrar(deps, (entity) => this.releaseHeld(entity))
+    this.registrar = new Registrar(
+      deps,
+      (entity) => this.releaseHeld(entity),
+      (entity, reason) => this.reject(formatTopic(entity, { kind: 'registration' }, deps.topicRoot), reason),
+    )
   }
 
   stop(): void {
@@ -166,6 +174,7 @@ export class Ingest {
     } catch (error) {
       parsed = (error as Error).message
     }
+    if (topic.length > CACHED_TOPIC_LENGTH) return parsed
     if (this.topics.size >= TOPIC_CACHE_SIZE) this.topics.clear()
     this.topics.set(topic, parsed)
     return parsed
@@ -183,7 +192,8 @@ export class Ingest {
       // An empty payload clears something of an entity we do not know: nothing to do.
       if (message.payload.length === 0 || !AUTO_REGISTER_CHANNELS.has(channel.kind)) return undefined
       if (this.deps.autoRegister && isDefaultScheme(entity) && defaultEntityType(entity) !== 'device') {
-        this.registrar.autoRegister(entity)
+        const refused = this.registrar.autoRegister(entity, message.client)
+        if (refused) return refused
       } else {
         return this.hold(entity, message)
       }
@@ -310,15 +320,16 @@ export class Ingest {
       queue = []
       this.held.set(entity, queue)
     }
-    if (this.heldBytes + message.payload.length > HELD_BYTES) {
-      return `entity "${entity}" is not registered (and too much data of unregistered entities is waiting)`
-    }
     if (queue.length >= HELD_PER_ENTITY) {
       this.heldBytes -= queue.shift()?.payload.length ?? 0
       this.deps.logger.debug({ entity }, 'dropping oldest message held for an unregistered entity')
     }
-    queue.push(message)
+    if (this.heldBytes + message.payload.length > HELD_BYTES) {
+      if (queue.length === 0) this.held.delete(entity)
+      return `entity "${entity}" is not registered (and the data held for unregistered entities is at its limit)`
+    }
     this.heldBytes += message.payload.length
+    queue.push(message)
     this.deps.logger.debug({ entity, topic: message.topic }, 'holding message until the entity is registered')
     return undefined
   }

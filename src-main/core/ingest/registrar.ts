@@ -5,6 +5,18 @@ import { type JsonObject, parseJsonObject, twinKeyError } from '../telemetry/pay
 import type { SeriesStore } from '../telemetry/series-store'
 import { defaultParent, formatTopic, MAIN_DEVICE, normalizeEntityId, type TopicError } from '../topics'
 import type { Entity, EntityStore, EntityType } from '../twin/entity-store'
+import { ClientQuota } from './client-quota'
+import { HeldRegistrations } from './held-registrations'
+
+/** Bounds on the entity registry (CoreOptions and `serve` options of the same names). */
+export interface EntityLimits {
+  /** Entities registered, the main device and services included. */
+  maxEntities: number
+  /** Entities one MQTT client may auto-register by publishing data (since the core started). */
+  maxAutoRegisteredPerClient: number
+  /** Registrations waiting for their parent. */
+  maxHeldRegistrations: number
+}
 
 interface RegistrarDeps {
   bus: Bus
@@ -13,6 +25,7 @@ interface RegistrarDeps {
   events: EventStore
   alarms: AlarmStore
   topicRoot: string
+  limits: EntityLimits
   logger: { info(o: object, msg: string): void; debug(o: object, msg: string): void }
 }
 
@@ -42,12 +55,15 @@ export class RegistrationError extends Error {
  * their retained topics cleared.
  */
 export class Registrar {
-  /** Registrations whose parent is not registered yet, by parent topic id. */
-  private readonly pending = new Map<string, Map<string, Registration>>()
+  /** Registrations whose parent is not registered yet. */
+  private readonly held = new HeldRegistrations()
+  private readonly quota = new ClientQuota()
 
   constructor(
     private readonly deps: RegistrarDeps,
     private readonly onRegistered: (entity: string) => void,
+    /** A held registration refused once its parent arrived (the registry is full, a cycle, …). */
+    private readonly onRejected: (entity: string, reason: string) => void = () => {},
   ) {}
 
   /** A registration message (`te/<id>` retained); empty payload deregisters. */
@@ -65,10 +81,7 @@ export class Registrar {
     if (!parsed.ok) return parsed.reason
     try {
       const registration = this.validate(topicId, parsed.value)
-      if (!this.deps.entities.has(registration.parent ?? MAIN_DEVICE)) {
-        this.hold(registration)
-        return undefined
-      }
+      if (!this.deps.entities.has(registration.parent ?? MAIN_DEVICE)) return this.hold(registration)
       // The bus echoes the message autoRegister() published; an unchanged payload keeps the entity auto-registered.
       const existing = this.deps.entities.get(topicId)
       const echo =
@@ -147,6 +160,12 @@ export class Registrar {
       throw new RegistrationError(`${registration.parent} is a descendant of ${registration.topicId}`)
     }
     const existing = entities.get(registration.topicId)
+    if (!existing) {
+      const full = this.fullReason(1)
+      if (full) throw new RegistrationError(full, 409)
+    }
+    // A registration applied supersedes one held for the same entity under another parent.
+    this.held.drop(registration.topicId)
     const entity = entities.upsert({
       topicId: registration.topicId,
       type: registration.type,
@@ -175,11 +194,7 @@ export class Registrar {
       })
     }
     this.onRegistered(entity.topicId)
-    const waiting = this.pending.get(entity.topicId)
-    if (waiting) {
-      this.pending.delete(entity.topicId)
-      for (const child of waiting.values()) this.tryApply(child)
-    }
+    for (const child of this.held.release(entity.topicId)) this.tryApply(child)
     return entity
   }
 
@@ -187,41 +202,70 @@ export class Registrar {
     try {
       this.apply(registration, false)
     } catch (error) {
-      this.deps.logger.info(
-        { entity: registration.topicId, reason: (error as Error).message },
-        'held registration rejected',
-      )
+      this.onRejected(registration.topicId, `held registration refused: ${(error as Error).message}`)
     }
   }
 
-  private hold(registration: Registration): void {
+  /** Holds a registration until its parent arrives; returns the reason when too many wait already. */
+  private hold(registration: Registration): string | undefined {
     const parent = registration.parent ?? MAIN_DEVICE
-    for (const waiting of this.pending.values()) waiting.delete(registration.topicId)
-    let waiting = this.pending.get(parent)
-    if (!waiting) {
-      waiting = new Map()
-      this.pending.set(parent, waiting)
+    const { maxHeldRegistrations } = this.deps.limits
+    if (!this.held.has(registration.topicId) && this.held.size >= maxHeldRegistrations) {
+      return `parent ${parent} is not registered and ${this.held.size} registrations already wait for their parent (the most held); register the parent first`
     }
-    waiting.set(registration.topicId, registration)
-    this.deps.logger.info(
+    this.held.hold(registration, parent)
+    // Debug only: a connector replaying a large hierarchy out of order holds many, one line each.
+    this.deps.logger.debug(
       { entity: registration.topicId, parent },
       'registration held until its parent is registered',
     )
+    return undefined
   }
 
-  /** Registrations waiting for their parent, for the API. */
-  pendingRegistrations(): Registration[] {
-    return [...this.pending.values()].flatMap((m) => [...m.values()])
+  /** How many registrations wait for their parent. */
+  get heldCount(): number {
+    return this.held.size
+  }
+
+  /** The topic ids of the first `count` registrations waiting for their parent, oldest first. */
+  heldSample(count: number): string[] {
+    return this.held.sample(count)
+  }
+
+  /** Why `count` more entities cannot be registered, or undefined when there is room. */
+  private fullReason(count: number): string | undefined {
+    const { maxEntities } = this.deps.limits
+    const size = this.deps.entities.size
+    if (size + count <= maxEntities) return undefined
+    return `the entity registry is full: ${size} entities registered, at most ${maxEntities}`
   }
 
   /**
    * Auto-registration for the default scheme (§1.6): a child device directly under main, a service
    * under its device (auto-registering the device first), each published retained as thin-edge.io does.
+   * `client` is the MQTT client whose data triggers it (counted against its quota). Returns the reason
+   * when the registry or the client's quota has no room.
    */
-  autoRegister(topicId: string): void {
+  autoRegister(topicId: string, client?: string): string | undefined {
+    const parent = defaultParent(topicId) ?? MAIN_DEVICE
+    const chain =
+      topicId.split('/')[2] === 'service' && !this.deps.entities.has(parent) ? [parent, topicId] : [topicId]
+    const full = this.fullReason(chain.length)
+    if (full) return `${topicId} is not auto-registered: ${full}`
+    const { maxAutoRegisteredPerClient } = this.deps.limits
+    if (client !== undefined && this.quota.count(client) + chain.length > maxAutoRegisteredPerClient) {
+      return `${topicId} is not auto-registered: this MQTT client has auto-registered ${this.quota.count(client)} entities, the most one client may; register entities explicitly`
+    }
+    for (const id of chain) {
+      this.autoRegisterOne(id)
+      if (client !== undefined) this.quota.add(client, id)
+    }
+    return undefined
+  }
+
+  private autoRegisterOne(topicId: string): void {
     const [, device, kind, name] = topicId.split('/') as [string, string, string, string]
     const parent = defaultParent(topicId) ?? MAIN_DEVICE
-    if (kind === 'service' && !this.deps.entities.has(parent)) this.autoRegister(parent)
     const payload =
       kind === 'service'
         ? { '@parent': parent, '@type': 'service', name }
@@ -256,7 +300,7 @@ export class Registrar {
   }
 
   private deregister(topicId: string): Entity[] {
-    for (const waiting of this.pending.values()) waiting.delete(topicId)
+    this.held.drop(topicId)
     const { entities, series, events, alarms, bus, topicRoot } = this.deps
     if (topicId === MAIN_DEVICE) return []
     const subtree = entities.subtree(topicId)
@@ -279,6 +323,7 @@ export class Registrar {
       if (entities.health(id)) retained.push(topic({ kind: 'health' }))
     }
     const ids = subtree.map((e) => e.id)
+    for (const entity of subtree) this.quota.remove(entity.topicId)
     entities.remove(subtree)
     series.removeEntities(ids)
     events.removeEntities(ids)

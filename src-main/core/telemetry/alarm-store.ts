@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { olderThan, pageRows } from '../store/pages'
 import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 import type { Severity } from './payload'
@@ -27,6 +28,8 @@ export interface AlarmQuery {
   entityIds?: number[]
   status?: AlarmStatus[]
   severity?: Severity[]
+  /** Only alarms after this position of the list: `[lastTime, id]` of the last one read. */
+  after?: number[]
   limit: number
 }
 
@@ -38,12 +41,17 @@ function fromRow(row: Alarm & { payload: string }): Alarm {
   return { ...row, payload: JSON.parse(row.payload) }
 }
 
+/** The order of alarm lists: the latest occurrence first, then the newer alarm. */
+const newer = (a: Alarm, b: Alarm) => b.lastTime - a.lastTime || b.id - a.id
+
 /**
  * Alarms as state (reference §2.4): one open alarm per entity and type, raised by a retained
  * message, counted on re-raise, cleared by an empty retained message or by an operator.
  */
 export class AlarmStore {
   private readonly open = new Map<string, Alarm>()
+  /** Keys of `open` by entity id, so an entity's alarms are found without scanning them all. */
+  private readonly openKeys = new Map<number, Set<string>>()
   private nextId = 1
   private upsert!: Statement
 
@@ -65,8 +73,27 @@ export class AlarmStore {
     const rows = this.db.prepare(`SELECT ${columns} FROM alarms WHERE status != 'cleared'`).all() as Array<
       Alarm & { payload: string }
     >
-    for (const row of rows) this.open.set(`${row.entityId}/${row.type}`, fromRow(row))
+    for (const row of rows) this.setOpen(fromRow(row))
     this.nextId = nextId(this.db, 'alarms')
+  }
+
+  private setOpen(alarm: Alarm): void {
+    const key = `${alarm.entityId}/${alarm.type}`
+    this.open.set(key, alarm)
+    let keys = this.openKeys.get(alarm.entityId)
+    if (!keys) {
+      keys = new Set()
+      this.openKeys.set(alarm.entityId, keys)
+    }
+    keys.add(key)
+  }
+
+  private deleteOpen(alarm: Alarm): void {
+    const key = `${alarm.entityId}/${alarm.type}`
+    this.open.delete(key)
+    const keys = this.openKeys.get(alarm.entityId)
+    keys?.delete(key)
+    if (keys?.size === 0) this.openKeys.delete(alarm.entityId)
   }
 
   private save(alarm: Alarm): void {
@@ -99,7 +126,7 @@ export class AlarmStore {
         count: current.count + 1,
         lastTime: alarm.time,
       }
-      this.open.set(key, next)
+      this.setOpen(next)
       this.save(next)
       return next
     }
@@ -119,7 +146,7 @@ export class AlarmStore {
       clearedAt: null,
       clearedBy: null,
     }
-    this.open.set(key, created)
+    this.setOpen(created)
     this.save(created)
     return created
   }
@@ -129,14 +156,14 @@ export class AlarmStore {
     const current = this.open.get(key)
     if (!current) return undefined
     const cleared: Alarm = { ...current, status: 'cleared', clearedAt: time, clearedBy: by }
-    this.open.delete(key)
+    this.deleteOpen(current)
     this.save(cleared)
     return cleared
   }
 
   acknowledge(alarm: Alarm, time: number, by: string): Alarm {
     const acknowledged: Alarm = { ...alarm, status: 'acknowledged', acknowledgedAt: time, acknowledgedBy: by }
-    this.open.set(`${alarm.entityId}/${alarm.type}`, acknowledged)
+    this.setOpen(acknowledged)
     this.save(acknowledged)
     return acknowledged
   }
@@ -151,35 +178,52 @@ export class AlarmStore {
   }
 
   openOf(entityId: number): Alarm[] {
-    return [...this.open.values()].filter((a) => a.entityId === entityId)
+    return [...(this.openKeys.get(entityId) ?? [])].flatMap((key) => this.open.get(key) ?? [])
   }
 
   allOpen(): Alarm[] {
     return [...this.open.values()]
   }
 
-  /** Newest first; open alarms come from memory so the answer includes what is not flushed yet. */
-  query(q: AlarmQuery): Alarm[] {
-    const wanted = (a: Alarm) =>
-      (!q.entityIds || q.entityIds.includes(a.entityId)) &&
-      (!q.status || q.status.includes(a.status)) &&
-      (!q.severity || q.severity.includes(a.severity))
-    const open = this.allOpen().filter(wanted)
-    let cleared: Alarm[] = []
-    if (!q.status || q.status.includes('cleared')) {
-      const where = new Where()
-        .add('status = ?', 'cleared')
-        .in('entity_id', q.entityIds)
-        .add('(SELECT 1 FROM json_each(?) WHERE value = severity)', q.severity && JSON.stringify(q.severity))
-      cleared = (
-        this.db
-          .prepare(`SELECT ${columns} FROM alarms ${where} ORDER BY last_time DESC LIMIT ?`)
-          .all(...where.args, q.limit) as Array<Alarm & { payload: string }>
-      ).map(fromRow)
-      const openIds = new Set(open.map((a) => a.id))
-      cleared = cleared.filter((a) => !openIds.has(a.id))
+  /**
+   * Latest occurrence first. Open alarms come from memory, so the answer includes what is not
+   * flushed yet; cleared ones are read lazily row by row (see pageRows) and merged in order.
+   */
+  *query(q: AlarmQuery): Generator<Alarm> {
+    const entityIds = q.entityIds && new Set(q.entityIds)
+    const after = q.after && ({ lastTime: q.after[0], id: q.after[1] } as Alarm)
+    const open = this.allOpen()
+      .filter(
+        (a) =>
+          (!entityIds || entityIds.has(a.entityId)) &&
+          (!q.status || q.status.includes(a.status)) &&
+          (!q.severity || q.severity.includes(a.severity)) &&
+          (!after || newer(a, after) > 0),
+      )
+      .sort(newer)
+      .slice(0, q.limit)
+    if (q.status && !q.status.includes('cleared')) return yield* open
+    const where = new Where()
+      .add('status = ?', 'cleared')
+      .in('entity_id', q.entityIds)
+      .add('(SELECT 1 FROM json_each(?) WHERE value = severity)', q.severity && JSON.stringify(q.severity))
+    const rows = pageRows<Alarm & { payload: string }>(this.db, {
+      table: 'alarms',
+      columns,
+      where: olderThan(where, 'last_time', q.after),
+      order: 'last_time DESC, id DESC',
+      limit: q.limit,
+    })
+    const openIds = new Set([...this.open.values()].map((a) => a.id))
+    let i = 0
+    for (const row of rows) {
+      // A cleared row of an alarm open again in memory, not flushed yet: memory has its state.
+      if (openIds.has(row.id)) continue
+      const cleared = fromRow(row)
+      while (i < open.length && newer(open[i] as Alarm, cleared) < 0) yield open[i++] as Alarm
+      yield cleared
     }
-    return [...open, ...cleared].sort((a, b) => b.lastTime - a.lastTime).slice(0, q.limit)
+    yield* open.slice(i)
   }
 
   removeEntities(entityIds: number[]): void {

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
+import { olderThan, pageRows } from '../store/pages'
 import { nextId, Where } from '../store/sql'
 import type { BatchWriter } from '../store/writer'
 
@@ -16,6 +17,8 @@ export interface EventQuery {
   type?: string
   from?: number
   to?: number
+  /** Only events after this position of the list: `[time, id]` of the last one read. */
+  after?: number[]
   limit: number
 }
 
@@ -42,21 +45,21 @@ export class EventStore {
     return event
   }
 
-  /** Newest first. */
-  query(q: EventQuery): StoredEvent[] {
+  /** Newest first, read lazily row by row (see pageRows). */
+  *query(q: EventQuery): Generator<StoredEvent> {
     const where = new Where()
       .in('entity_id', q.entityIds)
       .add('type = ?', q.type)
       .add('time >= ?', q.from)
       .add('time < ?', q.to)
-    const sql = `SELECT id, entity_id AS entityId, type, time, text, payload FROM events ${where}
-      ORDER BY time DESC, id DESC LIMIT ?`
-    return (this.db.prepare(sql).all(...where.args, q.limit) as Array<StoredEvent & { payload: string }>).map(
-      (r) => ({
-        ...r,
-        payload: JSON.parse(r.payload),
-      }),
-    )
+    const rows = pageRows<StoredEvent & { payload: string }>(this.db, {
+      table: 'events',
+      columns: 'id, entity_id AS entityId, type, time, text, payload',
+      where: olderThan(where, 'time', q.after),
+      order: 'time DESC, id DESC',
+      limit: q.limit,
+    })
+    for (const row of rows) yield { ...row, payload: JSON.parse(row.payload) }
   }
 
   removeEntities(entityIds: number[]): void {

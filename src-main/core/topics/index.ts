@@ -6,6 +6,15 @@ export const ENTITY_ID_SEGMENTS = 4
 
 export const MAIN_DEVICE = 'device/main//'
 
+/**
+ * Longest entity id segment, in UTF-8 bytes. thin-edge.io states no limit; an id a cloud accepts
+ * fits (AWS IoT thing names and Azure IoT device ids go to 128 characters), and a flood of ids the
+ * size of an MQTT topic (64 KiB) cannot grow the registry and its answers without bound.
+ */
+export const MAX_ENTITY_SEGMENT_BYTES = 128
+/** Longest entity id, slashes included, in UTF-8 bytes: 100,000 ids stay within 26 MB. */
+export const MAX_ENTITY_ID_BYTES = 256
+
 export type Channel =
   | { kind: 'registration' }
   | { kind: 'twin'; key: string }
@@ -33,12 +42,26 @@ function hasWildcard(text: string): boolean {
   return text.includes('+') || text.includes('#')
 }
 
+/** The reason an entity id (or its segments) is too long; the id itself is not repeated back. */
+function lengthError(segments: readonly string[]): string | undefined {
+  const bytes = segments.map((segment) => Buffer.byteLength(segment))
+  const total = bytes.reduce((sum, n) => sum + n, segments.length - 1)
+  if (total > MAX_ENTITY_ID_BYTES)
+    return `entity topic id is ${total} bytes long; at most ${MAX_ENTITY_ID_BYTES} are allowed`
+  const longest = Math.max(...bytes)
+  if (longest > MAX_ENTITY_SEGMENT_BYTES)
+    return `an entity topic id segment is ${longest} bytes long; at most ${MAX_ENTITY_SEGMENT_BYTES} are allowed`
+  return undefined
+}
+
 /**
  * Pads a short entity id to four segments (`device/child01` ≡ `device/child01//`), as thin-edge.io
  * does for `@parent` values and custom schemes. Throws on more than four segments or wildcards.
  */
 export function normalizeEntityId(id: string): string {
   if (id.length === 0) throw new TopicError('entity topic id is empty')
+  const tooLong = lengthError(id.split('/').slice(0, ENTITY_ID_SEGMENTS))
+  if (tooLong) throw new TopicError(tooLong)
   if (hasWildcard(id)) throw new TopicError(`entity topic id "${id}" contains an MQTT wildcard`)
   const segments = id.split('/')
   if (segments.length > ENTITY_ID_SEGMENTS) {
@@ -130,8 +153,11 @@ export function parseTopic(topic: string, root = 'te'): ParsedTopic | undefined 
   // registers `packaging/belt001//` (reference §1.3).
   if (segments.length < ENTITY_ID_SEGMENTS)
     return { entity: normalizeEntityId(rest), channel: { kind: 'registration' } }
-  const entity = segments.slice(0, ENTITY_ID_SEGMENTS).join('/')
-  if (segments.slice(0, ENTITY_ID_SEGMENTS).every((s) => s === '')) {
+  const idSegments = segments.slice(0, ENTITY_ID_SEGMENTS)
+  const tooLong = lengthError(idSegments)
+  if (tooLong) throw new TopicError(tooLong)
+  const entity = idSegments.join('/')
+  if (idSegments.every((s) => s === '')) {
     throw new TopicError(`topic "${topic}" has an empty entity id`)
   }
   const channel = parseChannel(segments.slice(ENTITY_ID_SEGMENTS).join('/'))

@@ -204,6 +204,12 @@ export class EntityStore {
     return [...this.states.values()].map((s) => s.entity)
   }
 
+  /** Entities in registration order (ascending id), from the first whose id is above `afterId`. */
+  *from(afterId = 0): Generator<Entity> {
+    // The map keeps insertion order: loaded by id, then new ids counting up; an update keeps its place.
+    for (const state of this.states.values()) if (state.entity.id > afterId) yield state.entity
+  }
+
   children(topicId: string): Entity[] {
     const ids = this.childIds.get(topicId)
     return ids ? [...ids].flatMap((id) => this.states.get(id)?.entity ?? []) : []
