@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY } from '../../../src-main/electron/window'
@@ -116,8 +116,8 @@ describe('main process (bundled, under a stand-in for Electron)', () => {
 
     shell.child.send({ type: 'quit' })
     expect(await shell.exited).toBe(0)
-    // The core stopped cleanly before the app exited: its data dir lock is released.
-    expect(existsSync(path.join(dataDir, 'edgetwin.lock'))).toBe(false)
+    // The core stopped cleanly before the app exited: its last log line says so.
+    expect(readFileSync(path.join(dataDir, 'logs', 'edgetwin.log'), 'utf8')).toContain('"msg":"stopped"')
   })
 
   it('in kiosk mode opens a kiosk window, sends the UI ?kiosk=1 and opens no external links', async () => {
