@@ -131,7 +131,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer)
       const audit = new AuditStore(db, writer)
-      const sessions = new SessionStore(db)
+      const sessions = new SessionStore(db, token)
       const operations = new OperationStore(db, writer)
       for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
       const outbox = new Outbox(db, writer, Date.now)

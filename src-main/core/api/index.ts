@@ -8,12 +8,14 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { CoreParts } from '../app'
+import { FailureLimiter } from '../auth/failure-limiter'
 import { listenError } from '../broker/listen-error'
 import { auditRoutes } from './audit-routes'
-import { authenticate } from './auth'
-import { CONTENT_SECURITY_POLICY } from './content-security-policy'
+import { AccessGuard } from './auth'
 import { entityRoutes } from './entity-routes'
+import { HostPolicy } from './host-policy'
 import { operationRoutes } from './operation-routes'
+import { securityHeaders } from './security-headers'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
@@ -40,6 +42,12 @@ export function createApiServer(parts: CoreParts): ApiServer {
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
   })
+  const guard = new AccessGuard({
+    token: parts.token,
+    sessions: parts.sessions,
+    hosts: new HostPolicy(parts.options.host, parts.options.allowedHosts),
+    failures: new FailureLimiter(parts.logger.child({ component: 'http' })),
+  })
 
   // Every error leaves as {"error": "…"} with its status (DESIGN §3.2).
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -61,14 +69,11 @@ export function createApiServer(parts: CoreParts): ApiServer {
   })
   app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   app.register(cookie)
-  app.addHook('onRequest', authenticate(parts.token, parts.sessions))
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
-  })
+  // No CORS: the API answers the core's own pages and non-browser clients only.
+  app.addHook('onRequest', guard.onRequest)
+  app.addHook('onSend', securityHeaders)
   app.register(statusRoutes(parts))
-  app.register(sessionRoutes(parts))
+  app.register(sessionRoutes(parts, guard))
   app.register(entityRoutes(parts))
   app.register(telemetryRoutes(parts))
   app.register(operationRoutes(parts))

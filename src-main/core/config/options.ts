@@ -23,6 +23,11 @@ export interface CoreOptions {
   seed?: number
   /** Bearer token for /api/v1; generated into the data dir on first start when absent. */
   token?: string
+  /**
+   * Host names (optionally `name:port`) the HTTP API answers to besides the loopback names and the
+   * address it listens on: the names a reverse proxy or the LAN uses for this machine.
+   */
+  allowedHosts: string[]
   topicRoot: string
   /** thin-edge.io's agent.entity_store.auto_register (default true). */
   autoRegister: boolean
@@ -61,6 +66,7 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   sim: true,
   topicRoot: 'te',
   autoRegister: true,
+  allowedHosts: [],
   retention: defaultRetention,
   logLevel: 'info',
   bootIdFile: '/proc/sys/kernel/random/boot_id',
