@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import type { AuditEntry, AuditQuery } from '../audit/audit-store'
-import { open, pageLimit, parseQueryTime, timeRange, topicIdParam } from './params'
+import { integerParam, open, pageLimit, parseQueryTime, timeRange, topicIdParam } from './params'
 
 interface AuditQuerystring {
   entity?: string
@@ -77,7 +77,7 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
             properties: {
               ...filters,
               format: { type: 'string', enum: ['csv', 'json'], default: 'csv' },
-              limit: { type: 'integer', minimum: 1, maximum: EXPORT_LIMIT, default: EXPORT_LIMIT },
+              limit: integerParam(1, EXPORT_LIMIT, { default: EXPORT_LIMIT }),
             },
             additionalProperties: false,
           },

@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from 'fastify'
 import type { CoreParts } from '../app'
@@ -14,6 +15,7 @@ import { auditRoutes } from './audit-routes'
 import { AccessGuard } from './auth'
 import { entityRoutes } from './entity-routes'
 import { HostPolicy } from './host-policy'
+import { useJsonBodies } from './json-body'
 import { operationRoutes } from './operation-routes'
 import { securityHeaders } from './security-headers'
 import { sessionRoutes } from './session-routes'
@@ -41,7 +43,18 @@ export function createApiServer(parts: CoreParts): ApiServer {
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
+    // An entity is addressed by its topic id as one path segment, which may be long (thin-edge.io
+    // sets no limit; the request head is bounded by Node at 16 KiB anyway).
+    routerOptions: { maxParamLength: 8192 },
+    // A URL the router cannot even take (bad percent-encoding, a segment over the bound) still
+    // answers in the API's shape and with its headers; no route and no access decision is reached.
+    frameworkErrors: (error, request, raw) => {
+      const reply = raw as FastifyReply
+      void securityHeaders(request, reply)
+      reply.status(error.statusCode ?? 400).send({ error: error.message })
+    },
   })
+  useJsonBodies(app)
   const guard = new AccessGuard({
     token: parts.token,
     sessions: parts.sessions,

@@ -6,6 +6,7 @@ import {
   actorOf,
   entityIdParams,
   HttpError,
+  integerParam,
   numericIdParams,
   open,
   pageLimit,
@@ -88,11 +89,9 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
               operation: { type: 'string' },
               status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
               ...timeRange,
-              before: {
-                type: 'integer',
-                minimum: 1,
+              before: integerParam(1, Number.MAX_SAFE_INTEGER, {
                 description: 'only operations with a smaller id: the smallest id of the previous page',
-              },
+              }),
               limit: pageLimit,
             },
             additionalProperties: false,

@@ -28,6 +28,8 @@ export interface CoreOptions {
    * address it listens on: the names a reverse proxy or the LAN uses for this machine.
    */
   allowedHosts: string[]
+  /** Largest file accepted on /te/v1/files, in bytes. */
+  maxUploadBytes: number
   topicRoot: string
   /** thin-edge.io's agent.entity_store.auto_register (default true). */
   autoRegister: boolean
@@ -67,6 +69,9 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   topicRoot: 'te',
   autoRegister: true,
   allowedHosts: [],
+  // Firmware images and log archives are up to a few hundred MB; a bound keeps a runaway or hostile
+  // upload from filling the disk the twin lives on.
+  maxUploadBytes: 1024 ** 3,
   retention: defaultRetention,
   logLevel: 'info',
   bootIdFile: '/proc/sys/kernel/random/boot_id',
