@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
+import { allowedHostError } from './core/api/host-policy'
 import type { SyncConfigInput } from './core/api/types'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
@@ -29,13 +30,18 @@ serve options:
   --broker-url URL       attach to an existing broker (mqtt://host:port) instead of embedding one
   --no-sim               do not run the built-in simulated filling line
   --seed N               seed of the simulated equipment (same seed, same behaviour)
-  --token TOKEN          API bearer token (default: generated once into DATA_DIR/token)
+  --token-file FILE      read the API bearer token from FILE (default: generated once into DATA_DIR/token)
+  --token TOKEN          the token on the command line: other users of the machine can read it there
+  --allowed-hosts LIST   host names the HTTP API also answers to, e.g. edge.example,gw.local:8443
+                         (default: loopback names and the --host address; with 0.0.0.0 also this
+                         machine's addresses and host name)
+  --max-upload-size SIZE largest file accepted on /te/v1/files, e.g. 200M, 4G (default: 1G)
   --no-auto-register     do not auto-register unknown default-scheme entities
   --agent, --no-agent    run the main device's operations (default: on, off with --broker-url)
   --sim-faults RATE      share of simulated operations that fail, 0 to 1 (default: 0)
   --boot-id-file FILE    where the device's boot id is read (default: /proc/sys/kernel/random/boot_id)
   --retention LIST       history kept, e.g. raw=7d,minute=90d,hour=1825d,events=90d,alarms=365d
-  --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
+  --ready-file FILE      write {"http","mqtt","pid","token","login"} here once listening (mode 0600)
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
 cloud sync (serve; stored in DATA_DIR/sync.json, owner-only, and turned on):
@@ -170,10 +176,47 @@ function syncOptions(values: Record<string, string | boolean | undefined>): Sync
   return given ? { ...input, enabled: true } : undefined
 }
 
+/** Owner-only: it holds the API token and a login code. */
 function writeReadyFile(file: string, content: object): void {
   const temp = `${file}.tmp-${process.pid}`
-  writeFileSync(temp, JSON.stringify(content))
+  writeFileSync(temp, JSON.stringify(content), { mode: 0o600 })
   renameSync(temp, file)
+}
+
+/** The API token from `--token-file` or `--token` (checked for length), or undefined for the data dir's. */
+function tokenOption(values: { token?: string; 'token-file'?: string }): string | undefined {
+  if (values.token !== undefined && values['token-file'] !== undefined)
+    throw new UsageError('--token and --token-file cannot be used together')
+  const token =
+    values['token-file'] === undefined ? values.token : fileOption(values['token-file'], 'token-file')?.trim()
+  const name = values.token === undefined ? '--token-file' : '--token'
+  if (token !== undefined && token.length < 16)
+    throw new UsageError(`${name}: the token must have at least 16 characters`)
+  return token
+}
+
+function allowedHosts(value: string | undefined): string[] {
+  if (value === undefined) return []
+  const hosts = value.split(',').map((host) => host.trim())
+  for (const host of hosts) {
+    const error = allowedHostError(host)
+    if (error) throw new UsageError(`--allowed-hosts: ${error}`)
+  }
+  return hosts
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+
+/** A size in bytes: a number with an optional binary unit (K, M, G, T; KiB, MB… read the same). */
+function sizeOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim())
+  const bytes = match
+    ? Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] as string).toUpperCase()] ?? 1))
+    : 0
+  if (!match || bytes < 1 || !Number.isSafeInteger(bytes))
+    throw new UsageError(`--${name} must be a size like 500M or 2G, not "${value}"`)
+  return bytes
 }
 
 /** Stops cleanly on SIGTERM/SIGINT; a second signal exits at once. */
@@ -207,6 +250,9 @@ async function serve(args: string[]): Promise<void> {
       'no-sim': { type: 'boolean' },
       seed: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
+      'allowed-hosts': { type: 'string' },
+      'max-upload-size': { type: 'string' },
       'no-auto-register': { type: 'boolean' },
       agent: { type: 'boolean' },
       'no-agent': { type: 'boolean' },
@@ -229,8 +275,6 @@ async function serve(args: string[]): Promise<void> {
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new UsageError(`--log-level must be trace, debug, info, warn or error, not "${logLevel}"`)
   }
-  if (values.token !== undefined && values.token.length < 16)
-    throw new UsageError('--token must have at least 16 characters')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
   const core = createCore({
     dataDir,
@@ -240,7 +284,9 @@ async function serve(args: string[]): Promise<void> {
     brokerUrl: brokerUrl(values['broker-url'], 'broker-url'),
     sim: !values['no-sim'],
     seed: integer(values.seed, 'seed', 0, 2 ** 32 - 1),
-    token: values.token,
+    token: tokenOption(values),
+    allowedHosts: allowedHosts(values['allowed-hosts']),
+    maxUploadBytes: sizeOption(values['max-upload-size'], 'max-upload-size') ?? defaultOptions.maxUploadBytes,
     autoRegister: !values['no-auto-register'],
     agent: values['no-agent'] ? false : values.agent,
     simFaults: fraction(values['sim-faults'], 'sim-faults') ?? defaultOptions.simFaults,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { Agent } from './agent'
@@ -385,14 +385,23 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 }
 
 function prepareDataDir(dataDir: string): void {
+  const fail = (what: string, error: unknown) =>
+    new Error(
+      `data dir ${dataDir} ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   try {
     for (const sub of ['', 'operations', 'plugins', 'files', 'logs'])
-      mkdirSync(path.join(dataDir, sub), { recursive: true })
+      mkdirSync(path.join(dataDir, sub), { recursive: true, mode: 0o700 })
     accessSync(dataDir, constants.W_OK)
   } catch (error) {
-    throw new Error(
-      `data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw fail('is not writable', error)
+  }
+  try {
+    // Owner-only: the database, logs and configuration snapshots in it are created with the
+    // default umask, so the folder is what keeps other users out.
+    chmodSync(dataDir, 0o700)
+  } catch (error) {
+    throw fail('cannot be made private to its owner (chmod 700)', error)
   }
 }
 
