@@ -4,9 +4,11 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
+import { allowedHostError } from './core/api/host-policy'
 import type { SyncConfigInput } from './core/api/types'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
+import { parseSize } from './core/config/size'
 import { createSimulator } from './core/sim'
 import { runCloudTail } from './core/sync/cloud-tail'
 import { siteIdError, UP_KINDS, type UpKind } from './core/sync/protocol'
@@ -29,7 +31,12 @@ serve options:
   --broker-url URL       attach to an existing broker (mqtt://host:port) instead of embedding one
   --no-sim               do not run the built-in simulated filling line
   --seed N               seed of the simulated equipment (same seed, same behaviour)
-  --token TOKEN          API bearer token (default: generated once into DATA_DIR/token)
+  --token-file FILE      read the API bearer token from FILE (default: generated once into DATA_DIR/token)
+  --token TOKEN          the token on the command line: other users of the machine can read it there
+  --allowed-hosts LIST   host names the HTTP API also answers to, e.g. edge.example,gw.local:8443
+                         (default: loopback names and the --host address; with 0.0.0.0 also this
+                         machine's addresses and host name)
+  --max-upload-size SIZE largest file accepted on /te/v1/files, e.g. 200M, 4G (default: 1G)
   --no-auto-register     do not auto-register unknown default-scheme entities
   --max-entities N       entities registered at most, main device and services included (default: ${defaultOptions.maxEntities})
   --max-auto-registered-per-client N
@@ -42,7 +49,7 @@ serve options:
   --retention LIST       history kept, e.g. raw=7d,minute=90d,hour=1825d,events=90d,alarms=365d
   --min-free-disk SIZE   free space kept on the data dir's volume, e.g. 64MiB, 1GiB: below it, new
                          data from devices is refused rather than acknowledged (default: 64MiB)
-  --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
+  --ready-file FILE      write {"http","mqtt","pid","token","login"} here once listening (mode 0600)
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
 
 cloud sync (serve; stored in DATA_DIR/sync.json, owner-only, and turned on):
@@ -139,25 +146,6 @@ function parseRetention(value: string | undefined): Retention {
   return retention
 }
 
-/** A size such as `64MiB`, `1GiB`, `500MB` or a number of bytes. */
-function size(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined
-  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/i.exec(value.trim())
-  const units: Record<string, number> = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    kib: 1024,
-    mib: 1024 ** 2,
-    gib: 1024 ** 3,
-  }
-  const bytes = match ? Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1) : Number.NaN
-  if (!Number.isFinite(bytes) || bytes < 0 || bytes > 2 ** 50)
-    throw new UsageError(`--${name} must be a size such as 64MiB or 1GiB, not "${value}"`)
-  return Math.round(bytes)
-}
-
 function brokerUrl(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined
   if (!/^(mqtts?|wss?|tcp):\/\/[^/]+/.test(value))
@@ -199,10 +187,42 @@ function syncOptions(values: Record<string, string | boolean | undefined>): Sync
   return given ? { ...input, enabled: true } : undefined
 }
 
+/** Owner-only: it holds the API token and a login code. */
 function writeReadyFile(file: string, content: object): void {
   const temp = `${file}.tmp-${process.pid}`
-  writeFileSync(temp, JSON.stringify(content))
+  writeFileSync(temp, JSON.stringify(content), { mode: 0o600 })
   renameSync(temp, file)
+}
+
+/** The API token from `--token-file` or `--token` (checked for length), or undefined for the data dir's. */
+function tokenOption(values: { token?: string; 'token-file'?: string }): string | undefined {
+  if (values.token !== undefined && values['token-file'] !== undefined)
+    throw new UsageError('--token and --token-file cannot be used together')
+  const token =
+    values['token-file'] === undefined ? values.token : fileOption(values['token-file'], 'token-file')?.trim()
+  const name = values.token === undefined ? '--token-file' : '--token'
+  if (token !== undefined && token.length < 16)
+    throw new UsageError(`${name}: the token must have at least 16 characters`)
+  return token
+}
+
+function allowedHosts(value: string | undefined): string[] {
+  if (value === undefined) return []
+  const hosts = value.split(',').map((host) => host.trim())
+  for (const host of hosts) {
+    const error = allowedHostError(host)
+    if (error) throw new UsageError(`--allowed-hosts: ${error}`)
+  }
+  return hosts
+}
+
+/** A size in bytes: a number with an optional unit (`500M` and `2G` are binary, as are MiB and GiB). */
+function sizeOption(value: string | undefined, name: string, zero = false): number | undefined {
+  if (value === undefined) return undefined
+  if (zero && value.trim() === '0') return 0
+  const bytes = parseSize(value)
+  if (bytes === undefined) throw new UsageError(`--${name} must be a size like 500M or 2G, not "${value}"`)
+  return bytes
 }
 
 /** Stops cleanly on SIGTERM/SIGINT; a second signal exits at once. */
@@ -236,6 +256,9 @@ async function serve(args: string[]): Promise<void> {
       'no-sim': { type: 'boolean' },
       seed: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
+      'allowed-hosts': { type: 'string' },
+      'max-upload-size': { type: 'string' },
       'no-auto-register': { type: 'boolean' },
       'max-entities': { type: 'string' },
       'max-auto-registered-per-client': { type: 'string' },
@@ -262,8 +285,6 @@ async function serve(args: string[]): Promise<void> {
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new UsageError(`--log-level must be trace, debug, info, warn or error, not "${logLevel}"`)
   }
-  if (values.token !== undefined && values.token.length < 16)
-    throw new UsageError('--token must have at least 16 characters')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
   const core = createCore({
     dataDir,
@@ -273,7 +294,9 @@ async function serve(args: string[]): Promise<void> {
     brokerUrl: brokerUrl(values['broker-url'], 'broker-url'),
     sim: !values['no-sim'],
     seed: integer(values.seed, 'seed', 0, 2 ** 32 - 1),
-    token: values.token,
+    token: tokenOption(values),
+    allowedHosts: allowedHosts(values['allowed-hosts']),
+    maxUploadBytes: sizeOption(values['max-upload-size'], 'max-upload-size') ?? defaultOptions.maxUploadBytes,
     autoRegister: !values['no-auto-register'],
     maxEntities: integer(values['max-entities'], 'max-entities', 1, LIMIT_MAX) ?? defaultOptions.maxEntities,
     maxAutoRegisteredPerClient:
@@ -286,7 +309,8 @@ async function serve(args: string[]): Promise<void> {
     simFaults: fraction(values['sim-faults'], 'sim-faults') ?? defaultOptions.simFaults,
     bootIdFile: values['boot-id-file'] ? path.resolve(values['boot-id-file']) : defaultOptions.bootIdFile,
     retention: parseRetention(values.retention),
-    minFreeDiskBytes: size(values['min-free-disk'], 'min-free-disk') ?? defaultOptions.minFreeDiskBytes,
+    minFreeDiskBytes:
+      sizeOption(values['min-free-disk'], 'min-free-disk', true) ?? defaultOptions.minFreeDiskBytes,
     logLevel,
     uiDir: UI_DIR,
     syncConfig: syncOptions(values),

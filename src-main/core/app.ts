@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   accessSync,
+  chmodSync,
   constants,
   existsSync,
   mkdirSync,
@@ -159,7 +160,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer)
       const audit = new AuditStore(db, writer)
-      const sessions = new SessionStore(db)
+      const sessions = new SessionStore(db, token)
       const operations = new OperationStore(db, writer)
       for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
       const outbox = new Outbox(db, writer, Date.now)
@@ -453,14 +454,23 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
 }
 
 function prepareDataDir(dataDir: string): void {
+  const fail = (what: string, error: unknown) =>
+    new Error(
+      `data dir ${dataDir} ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   try {
     makeDirectory(dataDir)
     for (const sub of ['operations', 'plugins', 'files', 'logs']) makeDirectory(path.join(dataDir, sub))
     accessSync(dataDir, constants.W_OK)
   } catch (error) {
-    throw new Error(
-      `data dir ${dataDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw fail('is not writable', error)
+  }
+  try {
+    // Owner-only: the database, logs and configuration snapshots in it are created with the
+    // default umask, so the folder is what keeps other users out.
+    chmodSync(dataDir, 0o700)
+  } catch (error) {
+    throw fail('cannot be made private to its owner (chmod 700)', error)
   }
 }
 
@@ -474,7 +484,7 @@ function makeDirectory(dir: string): void {
     missing.unshift(current)
     if (path.dirname(current) === current) break
   }
-  for (const level of missing) mkdirSync(level)
+  for (const level of missing) mkdirSync(level, { mode: 0o700 })
 }
 
 /** Reads the API token, generating it on first start (owner-only, written atomically). */

@@ -2,9 +2,10 @@ import { type Browser, chromium } from 'playwright-core'
 
 /**
  * Debian's Chromium, headless, with the flags this machine needs: no sandbox (root), no GPU, and no
- * background connections (the network is closed). Used by the end-to-end tests and the UI bench.
+ * background connections (the network is closed). Used by the end-to-end tests and the UI bench;
+ * `extraArgs` add flags (a host resolver rule for a DNS-rebinding test).
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -14,6 +15,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   })
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { parse } from 'smol-toml'
+import { parseSize } from '../config/size'
 
 // `<data-dir>/system.toml`: thin-edge.io's file for the system's own commands (`[system] reboot`),
 // and EdgeTwin's agent policy under `[agent]`. It is read at each command, so an edit applies to the
@@ -122,40 +123,4 @@ export function parseAgentSettings(text: string): { settings: AgentSettings; war
     else settings[field] = bytes
   }
   return { settings, warnings }
-}
-
-const UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1000,
-  mb: 1000 ** 2,
-  gb: 1000 ** 3,
-  tb: 1000 ** 4,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-  tib: 1024 ** 4,
-}
-
-/** A positive byte count: an integer, or a string like "512 MiB" or "2GB" (SI and IEC units). */
-export function parseSize(value: unknown): number | undefined {
-  if (typeof value === 'bigint') value = Number(value)
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined
-  if (typeof value !== 'string') return undefined
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value)
-  const unit = UNITS[(match?.[2] || 'b').toLowerCase()]
-  if (!match || unit === undefined) return undefined
-  const bytes = Math.floor(Number(match[1]) * unit)
-  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined
-}
-
-/** A byte count for people: "16 MiB", "4 GiB", "1234 bytes". */
-export function formatSize(bytes: number): string {
-  for (const [unit, size] of [
-    ['GiB', 1024 ** 3],
-    ['MiB', 1024 ** 2],
-    ['KiB', 1024],
-  ] as const) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
-  }
-  return `${bytes} bytes`
 }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, rename, stat, statfs, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { formatSize } from './agent-settings'
+import { formatSize } from '../config/size'
 
 // The agent's file transfers: a download is streamed to a temporary file beside its target and
 // renamed once complete, so memory stays flat whatever the size, and neither a failed nor an

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
 import type { AuditEntry, AuditQuery, AuditStore } from '../audit/audit-store'
 import { PAGED, pageParams, parseCursor, sendPage } from './paging'
-import { open, parseQueryTime, timeRange, topicIdParam } from './params'
+import { integerParam, open, parseQueryTime, timeRange, topicIdParam } from './params'
 
 interface AuditQuerystring {
   entity?: string
@@ -113,7 +113,7 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
             properties: {
               ...filters,
               format: { type: 'string', enum: ['csv', 'json'], default: 'csv' },
-              limit: { type: 'integer', minimum: 1, maximum: EXPORT_LIMIT, default: EXPORT_LIMIT },
+              limit: integerParam(1, EXPORT_LIMIT, { default: EXPORT_LIMIT }),
             },
             additionalProperties: false,
           },

@@ -7,6 +7,7 @@ import {
   actorOf,
   entityIdParams,
   HttpError,
+  integerParam,
   numericIdParams,
   open,
   parseQueryTime,
@@ -157,7 +158,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
             properties: {
               from: { type: 'string', description: 'epoch ms or ISO 8601; default: one hour before `to`' },
               to: { type: 'string', description: 'epoch ms or ISO 8601; default: now' },
-              points: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+              points: integerParam(1, 10000, { default: 500 }),
             },
             additionalProperties: false,
           },

@@ -5,17 +5,20 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from 'fastify'
 import type { CoreParts } from '../app'
+import { FailureLimiter } from '../auth/failure-limiter'
 import { listenError } from '../broker/listen-error'
 import { isDiskFull } from '../store/writer'
-import { MAX_ENTITY_ID_BYTES } from '../topics'
 import { auditRoutes } from './audit-routes'
-import { authenticate } from './auth'
-import { CONTENT_SECURITY_POLICY } from './content-security-policy'
+import { AccessGuard } from './auth'
 import { entityRoutes } from './entity-routes'
+import { HostPolicy } from './host-policy'
+import { useJsonBodies } from './json-body'
 import { operationRoutes } from './operation-routes'
+import { securityHeaders } from './security-headers'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
@@ -39,10 +42,26 @@ export function createApiServer(parts: CoreParts): ApiServer {
     loggerInstance: parts.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
-    // Any entity id the registry takes can be addressed as one path segment, every byte percent-encoded.
-    routerOptions: { maxParamLength: 3 * MAX_ENTITY_ID_BYTES },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
+    // An entity is addressed by its topic id as one path segment: any id the registry takes
+    // (MAX_ENTITY_ID_BYTES, every byte percent-encoded) fits, and a longer one gets its 400 from the
+    // id check rather than a 414 from the router (the request head is bounded by Node at 16 KiB).
+    routerOptions: { maxParamLength: 8192 },
+    // A URL the router cannot even take (bad percent-encoding, a segment over the bound) still
+    // answers in the API's shape and with its headers; no route and no access decision is reached.
+    frameworkErrors: (error, request, raw) => {
+      const reply = raw as FastifyReply
+      void securityHeaders(request, reply)
+      reply.status(error.statusCode ?? 400).send({ error: error.message })
+    },
+  })
+  useJsonBodies(app)
+  const guard = new AccessGuard({
+    token: parts.token,
+    sessions: parts.sessions,
+    hosts: new HostPolicy(parts.options.host, parts.options.allowedHosts),
+    failures: new FailureLimiter(parts.logger.child({ component: 'http' })),
   })
 
   // Every error leaves as {"error": "…"} with its status (DESIGN §3.2).
@@ -67,14 +86,11 @@ export function createApiServer(parts: CoreParts): ApiServer {
   })
   app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   app.register(cookie)
-  app.addHook('onRequest', authenticate(parts.token, parts.sessions))
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
-  })
+  // No CORS: the API answers the core's own pages and non-browser clients only.
+  app.addHook('onRequest', guard.onRequest)
+  app.addHook('onSend', securityHeaders)
   app.register(statusRoutes(parts))
-  app.register(sessionRoutes(parts))
+  app.register(sessionRoutes(parts, guard))
   app.register(entityRoutes(parts))
   app.register(telemetryRoutes(parts))
   app.register(operationRoutes(parts))

@@ -7,6 +7,7 @@ import {
   actorOf,
   entityIdParams,
   HttpError,
+  integerParam,
   numericIdParams,
   open,
   parseQueryTime,
@@ -90,11 +91,9 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
               operation: { type: 'string' },
               status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
               ...timeRange,
-              before: {
-                type: 'integer',
-                minimum: 1,
+              before: integerParam(1, Number.MAX_SAFE_INTEGER, {
                 description: 'only operations with a smaller id: the smallest id of the previous page',
-              },
+              }),
               ...pageParams(200),
             },
             additionalProperties: false,

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError } from './params'
+import { HttpError, integerParam } from './params'
 
 /**
  * An answer stops adding rows once its JSON would pass this many bytes, so a list of events or
@@ -23,7 +23,7 @@ const NUMBER = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/
 /** The `limit` and `cursor` query parameters of a paged list. */
 export function pageParams(defaultLimit: number) {
   return {
-    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_ROWS, default: defaultLimit },
+    limit: integerParam(1, MAX_PAGE_ROWS, { default: defaultLimit }),
     cursor: {
       type: 'string',
       maxLength: 100,

@@ -72,15 +72,24 @@ export const entityIdParams = {
   },
 } as const
 
+/**
+ * An integer query or path parameter within [minimum, maximum]. Ajv's coercion turns the strings
+ * "Infinity" and "1e999" into a number that is not finite, which then passes `type: integer` and
+ * skips the range checks (Ajv 8 with strictNumbers), reaching SQLite as a LIMIT it refuses. The
+ * inner schema checks the coerced number again, so those values are refused with a 400.
+ */
+export const integerParam = (minimum: number, maximum: number, extra: Record<string, unknown> = {}) =>
+  ({ type: 'integer', minimum, maximum, ...extra, allOf: [{ type: 'integer' }] }) as const
+
 /** Route params `{id}` naming a stored row (alarm, operation, configuration version). */
 export const numericIdParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'integer' } },
+  properties: { id: integerParam(1, Number.MAX_SAFE_INTEGER) },
 } as const
 
 /** How many rows a list answers with. */
-export const pageLimit = { type: 'integer', minimum: 1, maximum: 10000, default: 200 } as const
+export const pageLimit = integerParam(1, 10000, { default: 200 })
 
 /** `from` and `to` query parameters, parsed by parseQueryTime. */
 export const timeRange = {

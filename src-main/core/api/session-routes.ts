@@ -1,32 +1,41 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { CoreParts } from '../app'
-import { SESSION_IDLE_MS } from '../auth/session-store'
-import { SESSION_COOKIE, sameToken } from './auth'
-import { HttpError } from './params'
+import { SESSION_MAX_MS } from '../auth/session-store'
+import { type AccessGuard, SESSION_COOKIE, sameToken } from './auth'
 
 /**
  * Login for the UI: a one-time login URL (printed by `edgetwin serve`, or minted for the desktop
  * window) or the API token typed in once, both ending in an HttpOnly, SameSite=Strict session cookie,
  * so no token sits in local storage or in later URLs.
  */
-export function sessionRoutes(parts: CoreParts): FastifyPluginAsync {
+export function sessionRoutes(parts: CoreParts, guard: AccessGuard): FastifyPluginAsync {
   const { sessions } = parts
   const setCookie = (reply: FastifyReply, id: string) =>
     reply.setCookie(SESSION_COOKIE, id, {
       httpOnly: true,
       sameSite: 'strict',
       path: '/',
-      maxAge: SESSION_IDLE_MS / 1000,
+      // The browser forgets it when the session's lifetime is over at the latest.
+      maxAge: SESSION_MAX_MS / 1000,
     })
 
   return async (app) => {
     app.get<{ Querystring: { code?: string } }>(
       '/login',
-      { config: { public: true }, schema: { hide: true } },
+      {
+        config: { public: true },
+        schema: {
+          hide: true,
+          querystring: { type: 'object', properties: { code: { type: 'string', maxLength: 200 } } },
+        },
+      },
       async (request, reply) => {
         const code = request.query.code
         // Redirect either way, so the code does not stay in the address bar or the history.
-        if (!code || !sessions.redeemCode(code)) return reply.redirect('/#/login/expired', 303)
+        const expired = () => reply.redirect('/#/login/expired', 303)
+        if (!code) return expired()
+        if (!guard.attempt(request, reply, () => sessions.redeemCode(code), 'login code', expired))
+          return reply
         setCookie(reply, sessions.open(request.headers['user-agent']))
         return reply.redirect('/', 303)
       },
@@ -49,7 +58,7 @@ export function sessionRoutes(parts: CoreParts): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        if (!sameToken(request.body.token, parts.token)) throw new HttpError(403, 'invalid token')
+        if (!guard.attempt(request, reply, sameToken(request.body.token, parts.token), 'token')) return reply
         setCookie(reply, sessions.open(request.headers['user-agent']))
         return reply.status(204).send()
       },

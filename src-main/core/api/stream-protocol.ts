@@ -2,7 +2,7 @@
 import type { Alarm } from '../telemetry/alarm-store'
 import type { OperationView } from './types'
 
-export type StreamChange =
+export type StreamChange = (
   | { kind: 'entity'; entity: string; op: 'upsert' | 'delete' }
   | { kind: 'twin'; entity: string; key: string; value: unknown }
   | { kind: 'health'; entity: string; status: string }
@@ -16,6 +16,13 @@ export type StreamChange =
   | { kind: 'desired'; entity: string; version: number }
   /** A sync conflict was recorded or resolved. */
   | { kind: 'conflict'; entity: string; id: number }
+) & {
+  /**
+   * The change was too large for a frame: its texts are cut short and its twin value, payloads or
+   * extra values left out (`null`/`{}`); the API has it whole.
+   */
+  truncated?: true
+}
 
 export type StreamFrame =
   | { type: 'hello'; version: string; time: number; intervalMs: number }
@@ -25,4 +32,6 @@ export type StreamFrame =
       changes: StreamChange[]
       /** Events left out because more arrived in one interval than a frame carries. */
       droppedEvents: number
+      /** Changes left out because even cut short they were too large for a frame (the API has them). */
+      omittedChanges?: number
     }

@@ -2,84 +2,114 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { CoreParts } from '../app'
 import type { Change } from '../twin/changes'
-import type { StreamChange, StreamFrame } from './stream-protocol'
-import { alarmView } from './views'
+import { type Batch, Coalescer, encodeFrames, toStreamChange } from './stream-frames'
+import type { StreamFrame } from './stream-protocol'
 
 /** How often a connection gets a frame, in ms: fast enough to look live, slow enough to coalesce. */
-const INTERVAL_MS = 250
-/** Events per frame; more in one interval are counted, not sent (the events API has them all). */
-const MAX_EVENTS_PER_FRAME = 100
-/** A client that has not read this much is skipped until it catches up (its changes keep coalescing). */
+export const STREAM_INTERVAL_MS = 250
+/**
+ * Live streams at once: a window per operator, a kiosk, a few laptops. Each costs a send per
+ * interval; a bound keeps a flood of connections from taking the core's time from ingest.
+ */
+export const MAX_STREAM_CONNECTIONS = 64
+/** WebSocket close code 1013, "Try Again Later" (RFC 6455 §7.4.2, IANA registry): the server is full. */
+const TRY_AGAIN_LATER = 1013
+/** A client that has not read this much gets no more until it catches up (its changes keep coalescing). */
 const MAX_BUFFERED_BYTES = 1024 * 1024
 
-/**
- * Coalesces changes for one connection: the latest state per key (entity, twin key, health, alarm,
- * series) plus a bounded list of events, flushed on a timer. A busy device changes values in place
- * instead of adding frames.
- */
-class Coalescer {
-  private readonly latest = new Map<string, StreamChange>()
-  private events: StreamChange[] = []
-  private dropped = 0
+/** A frame's JSON, encoded once for every connection, sent as a text message. */
+const send = (socket: WebSocket, frame: Buffer) => socket.send(frame, { binary: false })
 
-  add(change: StreamChange): void {
-    switch (change.kind) {
-      case 'event':
-        if (this.events.length < MAX_EVENTS_PER_FRAME) this.events.push(change)
-        else this.dropped++
-        return
-      case 'measurement': {
-        const key = `m\u0000${change.entity}\u0000${change.type}`
-        const previous = this.latest.get(key)
-        if (previous?.kind === 'measurement' && previous.time <= change.time) {
-          this.latest.set(key, { ...change, values: { ...previous.values, ...change.values } })
-        } else if (!previous) this.latest.set(key, change)
-        return
-      }
-      case 'twin':
-        this.latest.set(`t\u0000${change.entity}\u0000${change.key}`, change)
-        return
-      case 'alarm':
-        this.latest.set(`a\u0000${change.alarm.id}`, change)
-        return
-      case 'operation':
-        this.latest.set(`o\u0000${change.operation.id}`, change)
-        return
-      default:
-        this.latest.set(`${change.kind}\u0000${change.entity}`, change)
-    }
-  }
-
-  take(): { changes: StreamChange[]; dropped: number } | undefined {
-    if (this.latest.size === 0 && this.events.length === 0 && this.dropped === 0) return undefined
-    const result = { changes: [...this.latest.values(), ...this.events], dropped: this.dropped }
-    this.latest.clear()
-    this.events = []
-    this.dropped = 0
-    return result
-  }
+interface Client {
+  socket: WebSocket
+  /** While the client is behind: what it has missed, coalesced, sent once it has read its backlog. */
+  behind?: Coalescer
 }
 
-function toStreamChange(parts: CoreParts, change: Change): StreamChange {
-  switch (change.kind) {
-    case 'alarm':
-      return { ...change, alarm: alarmView(parts, change.alarm, change.entity) }
-    case 'measurement': {
-      const { names, values, ...rest } = change
-      return { ...rest, values: Object.fromEntries(names.map((name, i) => [name, values[i] as number])) }
+/**
+ * The live stream's fan-out: one subscription to the change feed, each change converted once, one
+ * coalescer and one encoding per interval, and the same bytes sent to every connection. Only a
+ * connection that fell behind keeps its own coalescer (fed with the interval's already coalesced
+ * changes), so the cost of a change does not grow with the number of browsers watching.
+ */
+class StreamHub {
+  private readonly clients = new Set<Client>()
+  private readonly shared = new Coalescer()
+  private unsubscribe: (() => void) | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly parts: CoreParts) {}
+
+  /** Adds a connection; false (and closed with a reason) when the core has as many as it takes. */
+  add(socket: WebSocket): boolean {
+    if (this.clients.size >= MAX_STREAM_CONNECTIONS) {
+      socket.close(
+        TRY_AGAIN_LATER,
+        `too many live streams (at most ${MAX_STREAM_CONNECTIONS}): try again later`,
+      )
+      return false
     }
-    case 'event': {
-      const { payload: _, ...rest } = change
-      return rest
+    const client: Client = { socket }
+    this.clients.add(client)
+    socket.on('close', () => {
+      this.clients.delete(client)
+      if (this.clients.size === 0) this.idle()
+    })
+    if (!this.unsubscribe) {
+      // Subscribed only while someone watches: with no UI open the change feed collects nothing.
+      this.unsubscribe = this.parts.changes.subscribe(this.receive)
+      this.timer = setInterval(this.tick, STREAM_INTERVAL_MS)
     }
-    default:
-      return change
+    return true
+  }
+
+  stop(): void {
+    for (const { socket } of this.clients) socket.terminate()
+    this.clients.clear()
+    this.idle()
+  }
+
+  private readonly receive = (changes: Change[]) => {
+    for (const change of changes) this.shared.add(toStreamChange(this.parts, change))
+  }
+
+  private readonly tick = () => {
+    const batch = this.shared.take()
+    const frames = batch ? encodeFrames(batch, Date.now()) : []
+    for (const client of this.clients) {
+      if (client.behind) this.catchUp(client, client.behind, batch)
+      else if (!batch) continue
+      else if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        client.behind = new Coalescer()
+        client.behind.addBatch(batch)
+      } else for (const frame of frames) send(client.socket, frame)
+    }
+  }
+
+  /** A client that was behind: what it missed keeps coalescing until it has read its backlog. */
+  private catchUp(client: Client, behind: Coalescer, batch: Batch | undefined): void {
+    if (batch) behind.addBatch(batch)
+    if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) return
+    client.behind = undefined
+    const missed = behind.take()
+    if (missed) for (const frame of encodeFrames(missed, Date.now())) send(client.socket, frame)
+  }
+
+  private idle(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+    clearInterval(this.timer)
+    this.timer = undefined
+    // Nothing left to send to: forget what was collected.
+    this.shared.take()
   }
 }
 
 /** GET /api/v1/stream: live changes over a WebSocket. */
 export function streamRoutes(parts: CoreParts): FastifyPluginAsync {
   return async (app) => {
+    const hub = new StreamHub(parts)
+    app.addHook('onClose', async () => hub.stop())
     app.get(
       '/api/v1/stream',
       {
@@ -87,24 +117,16 @@ export function streamRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: { summary: 'WebSocket of coalesced live changes (frames: StreamFrame)', tags: ['stream'] },
       },
       (socket: WebSocket) => {
-        const send = (frame: StreamFrame) => socket.send(JSON.stringify(frame))
-        const coalescer = new Coalescer()
-        const unsubscribe = parts.changes.subscribe((changes) => {
-          for (const change of changes) coalescer.add(toStreamChange(parts, change))
-        })
-        const timer = setInterval(() => {
-          if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return
-          const batch = coalescer.take()
-          if (batch)
-            send({ type: 'changes', time: Date.now(), changes: batch.changes, droppedEvents: batch.dropped })
-        }, INTERVAL_MS)
-        socket.on('close', () => {
-          clearInterval(timer)
-          unsubscribe()
-        })
+        if (!hub.add(socket)) return
         // Clients only listen; anything they send is ignored.
         socket.on('message', () => {})
-        send({ type: 'hello', version: parts.version, time: Date.now(), intervalMs: INTERVAL_MS })
+        const hello: StreamFrame = {
+          type: 'hello',
+          version: parts.version,
+          time: Date.now(),
+          intervalMs: STREAM_INTERVAL_MS,
+        }
+        socket.send(JSON.stringify(hello))
       },
     )
   }

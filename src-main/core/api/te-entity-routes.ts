@@ -115,7 +115,17 @@ export function teEntityRoutes(parts: CoreParts): FastifyPluginAsync {
 
     app.get<{ Querystring: { root?: string; parent?: string; type?: string } }>(
       '/te/v1/entities',
-      { config, schema: hide },
+      {
+        config,
+        schema: {
+          ...hide,
+          // Each filter once: a repeated one (?parent=a&parent=b) is a list, which is a 400 here.
+          querystring: {
+            type: 'object',
+            properties: { root: { type: 'string' }, parent: { type: 'string' }, type: { type: 'string' } },
+          },
+        },
+      },
       async (request) => {
         const { root, parent, type } = request.query
         if (root !== undefined && parent !== undefined) {

@@ -5,6 +5,11 @@ import type { FastifyPluginAsync } from 'fastify'
 /** Serves the built UI (dist/ui) at `/`; without a build, a page that says how to make one. */
 export function uiRoutes(uiDir: string | undefined): FastifyPluginAsync {
   return async (app) => {
+    // The UI's files are public (the login page is one of them) and cacheable; declared on each of
+    // its routes, as every public route is (the access decision denies what is not declared).
+    app.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true, static: true }
+    })
     if (uiDir && existsSync(`${uiDir}/index.html`)) {
       // One route per built file (wildcard: false), so unknown paths still get the JSON 404.
       await app.register(fastifyStatic, {

@@ -23,6 +23,13 @@ export interface CoreOptions {
   seed?: number
   /** Bearer token for /api/v1; generated into the data dir on first start when absent. */
   token?: string
+  /**
+   * Host names (optionally `name:port`) the HTTP API answers to besides the loopback names and the
+   * address it listens on: the names a reverse proxy or the LAN uses for this machine.
+   */
+  allowedHosts: string[]
+  /** Largest file accepted on /te/v1/files, in bytes. */
+  maxUploadBytes: number
   topicRoot: string
   /** thin-edge.io's agent.entity_store.auto_register (default true). */
   autoRegister: boolean
@@ -79,6 +86,10 @@ export const defaultOptions: Omit<CoreOptions, 'dataDir'> = {
   maxAutoRegisteredPerClient: 1_000,
   // A full registry replayed by a broker in any order (children before parents) can be held at once.
   maxHeldRegistrations: 5_000,
+  allowedHosts: [],
+  // Firmware images and log archives are up to a few hundred MB; a bound keeps a runaway or hostile
+  // upload from filling the disk the twin lives on.
+  maxUploadBytes: 1024 ** 3,
   retention: defaultRetention,
   logLevel: 'info',
   bootIdFile: '/proc/sys/kernel/random/boot_id',

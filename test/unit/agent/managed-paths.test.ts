@@ -5,11 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   DEFAULT_MAX_CONFIG_BYTES,
   DEFAULT_MAX_DOWNLOAD_BYTES,
-  formatSize,
   parseAgentSettings,
-  parseSize,
 } from '../../../src-main/core/agent/agent-settings'
 import { managedPaths } from '../../../src-main/core/agent/managed-paths'
+import { formatSize, parseSize } from '../../../src-main/core/config/size'
 
 describe('the agent settings in system.toml', () => {
   it('defaults to no extra roots, agent files protected, 4 GiB downloads and 16 MiB configurations', () => {

@@ -1,6 +1,7 @@
 import { rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { formatSize, readAgentSettings, systemTomlPath } from '../agent-settings'
+import { formatSize } from '../../config/size'
+import { readAgentSettings, systemTomlPath } from '../agent-settings'
 import {
   type ConfigFileEntry,
   configPluginFilePath,

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import { HttpError } from './params'
+
+/**
+ * How deeply objects and arrays may nest in a JSON body. Twin values, payloads and settings are a
+ * few levels deep; thousands of levels parse but then overflow the stack of whatever walks them
+ * (serialising, validating, storing), so they are refused before anything reads them.
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** The nesting depth of a JSON text, counted without recursion and ignoring brackets in strings. */
+export function jsonDepth(text: string): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      depth++
+      if (depth > deepest) deepest = depth
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return deepest
+}
+
+/**
+ * Fastify's own JSON parser (which refuses `__proto__` and `constructor` pollution) behind a depth
+ * check, for every JSON body the API accepts.
+ */
+export function useJsonBodies(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string
+    if (jsonDepth(text) > MAX_JSON_DEPTH)
+      return done(new HttpError(400, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined)
+    return parse(request, text, done)
+  })
+}
