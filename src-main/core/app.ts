@@ -344,7 +344,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
           faultRate: options.simFaults,
           logger,
         })
-        await sim.start()
+        // A connector like any other: the core is ready without it (while the disk is full, its
+        // registrations wait for their PUBACKs as long as it lasts).
+        sim.start().catch((error) => logger.error({ err: error }, 'the simulated line did not start'))
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
       firstRetention = setTimeout(applyRetention, 60_000).unref()
