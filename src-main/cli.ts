@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import type { SyncConfigInput } from './core/api/types'
-import { createCore } from './core/app'
+import { createCore, type Ready } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
 import { createSimulator } from './core/sim'
 import { runCloudTail } from './core/sync/cloud-tail'
@@ -37,6 +37,20 @@ serve options:
   --retention LIST       history kept, e.g. raw=7d,minute=90d,hour=1825d,events=90d,alarms=365d
   --ready-file FILE      write {"http","mqtt","pid","token"} here once listening
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
+
+MQTT limits (serve; SIZE in bytes, or with K or M for KiB or MiB):
+  --mqtt-max-packet-size SIZE     largest packet a client may send; a larger one closes its connection (default: 256K)
+  --mqtt-max-retained-size SIZE   largest retained payload; a larger one is refused on te/errors (default: 128K)
+  --mqtt-max-connections N        MQTT connections at once (default: from the descriptor limit, a quarter kept back)
+  --mqtt-max-subscriptions N      topic filters one client may hold (default: 1000)
+
+beyond loopback (serve with a --host that is not loopback: TLS and MQTT authentication for other machines;
+loopback clients keep plain MQTT and HTTP without credentials):
+  --tls-cert FILE        server certificate (PEM, with its chain), with --tls-key FILE its private key
+                         (default: a self-signed pair generated into DATA_DIR/tls on the first start)
+  --tls-ca FILE          CA certificate(s): MQTT clients with a certificate they signed need no password
+  --mqtt-password-file F MQTT users, USER:HASH lines (mosquitto_passwd's work) (default: one user generated
+                         into DATA_DIR/mqtt-passwd, its password shown once; none with --tls-ca)
 
 cloud sync (serve; stored in DATA_DIR/sync.json, owner-only, and turned on):
   --sync-url URL         the cloud MQTT broker: mqtt://, mqtts://, ws:// or wss://
@@ -127,6 +141,21 @@ function parseRetention(value: string | undefined): Retention {
     retention[key] = Number(match[2])
   }
   return retention
+}
+
+/** A size in bytes: digits, optionally followed by K (KiB) or M (MiB). */
+function size(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const match = /^(\d+)([kKmM]?)$/.exec(value.trim())
+  const bytes = match
+    ? Number(match[1]) *
+      { '': 1, k: 1024, m: 1024 * 1024 }[(match[2] as string).toLowerCase() as '' | 'k' | 'm']
+    : Number.NaN
+  if (!(bytes >= 64 && bytes <= 256 * 1024 * 1024))
+    throw new UsageError(
+      `--${name} must be a size from 64 bytes to 256M (e.g. 262144, 256K, 1M), not "${value}"`,
+    )
+  return bytes
 }
 
 function brokerUrl(value: string | undefined, name: string): string | undefined {
@@ -223,6 +252,14 @@ async function serve(args: string[]): Promise<void> {
       'sync-key': { type: 'string' },
       'sync-ca': { type: 'string' },
       'no-sync': { type: 'boolean' },
+      'mqtt-max-packet-size': { type: 'string' },
+      'mqtt-max-retained-size': { type: 'string' },
+      'mqtt-max-connections': { type: 'string' },
+      'mqtt-max-subscriptions': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'mqtt-password-file': { type: 'string' },
     },
   })
   const logLevel = values['log-level'] ?? defaultOptions.logLevel
@@ -232,6 +269,16 @@ async function serve(args: string[]): Promise<void> {
   if (values.token !== undefined && values.token.length < 16)
     throw new UsageError('--token must have at least 16 characters')
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together')
+  const file = (name: string) =>
+    values[name as 'tls-cert'] === undefined ? undefined : path.resolve(values[name as 'tls-cert'] as string)
+  const mqttLimits = {
+    maxPacketSize: size(values['mqtt-max-packet-size'], 'mqtt-max-packet-size'),
+    maxRetainedSize: size(values['mqtt-max-retained-size'], 'mqtt-max-retained-size'),
+    maxConnections: integer(values['mqtt-max-connections'], 'mqtt-max-connections', 1, 1_000_000),
+    maxSubscriptions: integer(values['mqtt-max-subscriptions'], 'mqtt-max-subscriptions', 1, 1_000_000),
+  }
   const core = createCore({
     dataDir,
     host: values.host ?? defaultOptions.host,
@@ -249,14 +296,38 @@ async function serve(args: string[]): Promise<void> {
     logLevel,
     uiDir: UI_DIR,
     syncConfig: syncOptions(values),
+    mqttLimits: Object.fromEntries(Object.entries(mqttLimits).filter(([, value]) => value !== undefined)),
+    tlsCertFile: file('tls-cert'),
+    tlsKeyFile: file('tls-key'),
+    tlsCaFile: file('tls-ca'),
+    mqttPasswordFile: file('mqtt-password-file'),
   })
   onSignals(() => core.stop())
   const ready = await core.start()
-  if (values['ready-file']) writeReadyFile(path.resolve(values['ready-file']), ready)
+  const { generatedUser, ...lan } = ready.lan ?? {}
+  // The generated password is shown once, here, and never written to the ready file.
+  if (values['ready-file'])
+    writeReadyFile(path.resolve(values['ready-file']), ready.lan ? { ...ready, lan } : ready)
   process.stdout.write(
     `EdgeTwin ${version} is ready at ${ready.http} (MQTT ${ready.mqtt}, data in ${dataDir})\n` +
       `Open this one-time login link: ${ready.login}\n`,
   )
+  if (ready.lan) process.stdout.write(lanLines(ready.lan))
+}
+
+/** What someone setting up clients on other machines needs, printed at every start. */
+function lanLines(lan: NonNullable<Ready['lan']>): string {
+  const lines = [
+    `On other machines (TLS only): ${[...lan.https, ...lan.mqtts].join(' ') || 'no non-loopback address found'}`,
+    `TLS certificate SHA-256 fingerprint: ${lan.fingerprint}` +
+      (lan.generatedCertificate ? ` (self-signed, generated into ${lan.generatedCertificate})` : ''),
+  ]
+  const user = lan.generatedUser
+  if (user)
+    lines.push(
+      `MQTT user "${user.username}", password "${user.password}": shown this once, stored hashed in ${user.file}`,
+    )
+  return `${lines.join('\n')}\n`
 }
 
 async function sim(args: string[]): Promise<void> {

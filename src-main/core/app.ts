@@ -18,6 +18,8 @@ import { EmbeddedBus } from './broker/embedded-bus'
 import { ExternalBus } from './broker/external-bus'
 import { type CoreOptions, defaultOptions } from './config'
 import { createLogger } from './config/logger'
+import { type Exposure, hostKind, prepareExposure, urlHost } from './exposure'
+import { lanNames } from './exposure/addresses'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
 import { lockDataDir } from './store/data-dir-lock'
@@ -44,6 +46,21 @@ export interface Ready {
   token: string
   /** One-time URL that logs a browser in to the UI. */
   login: string
+  /** Set when `--host` is not loopback: how other machines reach this core. */
+  lan?: LanReady
+}
+
+/** What clients on other machines need, TLS only: `http` and `mqtt` above stay the loopback URLs. */
+export interface LanReady {
+  https: string[]
+  /** Empty with an external broker. */
+  mqtts: string[]
+  /** SHA-256 fingerprint of the server certificate, for clients to pin. */
+  fingerprint: string
+  /** The certificate's file, on the start that generated it. */
+  generatedCertificate?: string
+  /** The MQTT user generated on this start: its password is shown once and never written to a file. */
+  generatedUser?: { username: string; password: string; file: string }
 }
 
 /** The core's own service on the main device, as tedge-agent is for thin-edge.io. */
@@ -61,6 +78,8 @@ export interface CoreParts {
   alarms: AlarmStore
   audit: AuditStore
   bus: Bus
+  /** TLS and MQTT users for clients beyond loopback; undefined on a loopback host. */
+  exposure?: Exposure
   ingest: Ingest
   changes: ChangeFeed
   sessions: SessionStore
@@ -148,6 +167,16 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       desired.start()
       const configs = new ConfigVersionStore(db)
       const software = new SoftwareInventory(db)
+      const exposure = await prepareExposure({
+        dataDir: options.dataDir,
+        host: options.host,
+        tlsCertFile: options.tlsCertFile,
+        tlsKeyFile: options.tlsKeyFile,
+        tlsCaFile: options.tlsCaFile,
+        mqttPasswordFile: options.mqttPasswordFile,
+        embeddedBroker: !options.brokerUrl,
+        now: Date.now,
+      })
 
       const bus: Bus = options.brokerUrl
         ? new ExternalBus({
@@ -156,7 +185,15 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
             topicRoot: options.topicRoot,
             logger,
           })
-        : new EmbeddedBus({ db, host: options.host, port: options.mqttPort, logger })
+        : new EmbeddedBus({
+            db,
+            host: options.host,
+            port: options.mqttPort,
+            logger,
+            limits: options.mqttLimits,
+            exposure,
+            reject: (topic, reason) => ingest.reject(topic, reason),
+          })
       const environment = () =>
         scriptEnvironment({
           dataDir: options.dataDir,
@@ -268,6 +305,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         alarms,
         audit,
         bus,
+        exposure,
         ingest,
         changes,
         sessions,
@@ -306,7 +344,26 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
       setTimeout(applyRetention, 60_000).unref()
-      return { http, mqtt: mqttUrl, pid: process.pid, token, login: loginUrl(http, sessions.createCode()) }
+      const ready: Ready = {
+        http,
+        mqtt: mqttUrl,
+        pid: process.pid,
+        token,
+        login: loginUrl(http, sessions.createCode()),
+      }
+      if (exposure) {
+        ready.lan = lanReady(
+          exposure,
+          options,
+          Number(new URL(http).port),
+          options.brokerUrl ? undefined : Number(new URL(mqttUrl).port),
+        )
+        logger.info(
+          { https: ready.lan.https, mqtts: ready.lan.mqtts, fingerprint: exposure.fingerprint },
+          'listening beyond loopback (TLS)',
+        )
+      }
+      return ready
     } catch (error) {
       if (parts) await stop()
       else {
@@ -382,6 +439,23 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       return parts
     },
   }
+}
+
+function lanReady(
+  exposure: Exposure,
+  options: CoreOptions,
+  httpPort: number,
+  mqttPort: number | undefined,
+): LanReady {
+  const hosts = hostKind(options.host) === 'lan' ? [options.host] : lanNames(options.host).ips
+  const lan: LanReady = {
+    https: hosts.map((host) => `https://${urlHost(host, httpPort)}`),
+    mqtts: mqttPort === undefined ? [] : hosts.map((host) => `mqtts://${urlHost(host, mqttPort)}`),
+    fingerprint: exposure.fingerprint,
+  }
+  if (exposure.generatedCertificate) lan.generatedCertificate = exposure.generatedCertificate
+  if (exposure.generatedUser) lan.generatedUser = exposure.generatedUser
+  return lan
 }
 
 function prepareDataDir(dataDir: string): void {

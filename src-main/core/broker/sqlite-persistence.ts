@@ -15,33 +15,67 @@ import QlobberSub from 'qlobber/aedes/qlobber-sub.js'
 // subscriptions of offline sessions, so this class matches both itself.
 const MATCH = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
 
-function* matching(retained: Map<string, PersistencePacket>, pattern: string): Generator<PersistencePacket> {
-  const matcher = new QlobberTrue(MATCH).add(pattern)
-  for (const [topic, packet] of retained) if (matcher.test(topic)) yield packet
+/** A GLOB pattern matching every topic that starts with the literal part of an MQTT filter. */
+function globPrefix(filter: string): string {
+  const wildcard = filter.search(/[+#]/)
+  // `a/#` matches `a` too [MQTT-4.7.1-2]: its literal prefix is `a`.
+  const end = filter[wildcard] === '#' && wildcard > 0 ? wildcard - 1 : wildcard
+  const literal = wildcard === -1 ? filter : filter.slice(0, end)
+  return `${literal.replace(/[*?[]/g, '[$&]')}*`
 }
 
 export interface SqlitePersistenceOptions {
   /** An open database with `brokerSchemaSql` applied. The caller owns it and closes it after `destroy()`. */
   db: Database
+  /** QoS 1/2 messages kept per persistent session; newer ones are dropped (default: no limit). */
+  maxQueuedMessages?: number
+  /** Told of each message dropped for a session whose queue is full. */
+  onQueueFull?: (clientId: string) => void
 }
 
 /**
  * aedes persistence that survives a restart and a kill -9: aedes' in-memory store, with every change written
  * synchronously to SQLite before it is applied in memory, and everything reloaded from SQLite in `setup()`.
  *
- * Outgoing queues are the exception: they live in SQLite only. The memory class cannot restore a queue
- * exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot be re-created
- * through its public methods), and an offline client's queue has no reason to occupy the heap.
+ * Outgoing queues and retained messages are the exceptions: they live in SQLite only. The memory class cannot
+ * restore a queue exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot
+ * be re-created through its public methods), and neither an offline client's queue nor retained payloads
+ * (read when a subscription asks for them) have a reason to occupy the heap.
  */
 export class SqlitePersistence extends MemoryPersistence {
   readonly #db: Database
+  readonly #maxQueued: number
+  readonly #onQueueFull: (clientId: string) => void
   #sql: Statements | null = null
-  readonly #retained = new Map<string, PersistencePacket>()
   readonly #offline = new QlobberSub(MATCH)
+  /** Bytes of every retained topic and payload. */
+  #retainedBytes = 0
+  /** Client ids with stored subscriptions: the persistent sessions. */
+  readonly #sessions = new Set<string>()
 
   constructor(options: SqlitePersistenceOptions) {
     super()
     this.#db = options.db
+    this.#maxQueued = options.maxQueuedMessages ?? Number.POSITIVE_INFINITY
+    this.#onQueueFull = options.onQueueFull ?? (() => {})
+  }
+
+  /** Bytes of every retained topic and payload (UTF-8). */
+  get retainedBytes(): number {
+    return this.#retainedBytes
+  }
+
+  /** Bytes of the retained message of `topic`, its topic included; 0 when there is none. */
+  retainedSize(topic: string): number {
+    return this.#statements().retainedSize.get(topic) ?? 0
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size
+  }
+
+  hasSession(clientId: string): boolean {
+    return this.#sessions.has(clientId)
   }
 
   override async setup(broker: PersistenceBroker): Promise<void> {
@@ -51,10 +85,7 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   async #load(sql: Statements): Promise<void> {
-    for (const row of sql.retainedAll.all()) {
-      const packet = decodePacket(row)
-      this.#retained.set(packet.topic ?? '', packet)
-    }
+    this.#retainedBytes = sql.retainedTotal.get() ?? 0
 
     const subscriptionsByClient = new Map<string, PersistenceSubscription[]>()
     for (const row of sql.subscriptionsAll.all()) {
@@ -65,6 +96,7 @@ export class SqlitePersistence extends MemoryPersistence {
       else subscriptionsByClient.set(row.client_id, [subscription])
     }
     for (const [id, subscriptions] of subscriptionsByClient) {
+      this.#sessions.add(id)
       this.#track(id, subscriptions)
       await super.addSubscriptions({ id }, subscriptions)
     }
@@ -91,27 +123,47 @@ export class SqlitePersistence extends MemoryPersistence {
   override async storeRetained(packet: PersistencePacket): Promise<void> {
     const sql = this.#statements()
     const topic = packet.topic ?? ''
+    const before = sql.retainedSize.get(topic) ?? 0
     // [MQTT-3.3.1-10]: a retained message with an empty payload removes the retained message of its topic.
     if (packet.payload === undefined || packet.payload.length === 0) {
       sql.retainedDelete.run(topic)
+      this.#retainedBytes -= before
     } else {
       const { packet: json, payload } = encodePacket(packet)
       sql.retainedUpsert.run(topic, json, payload)
+      this.#retainedBytes += Buffer.byteLength(topic) + Buffer.byteLength(payload ?? '') - before
     }
-    if (packet.payload === undefined || packet.payload.length === 0) this.#retained.delete(topic)
-    else this.#retained.set(topic, { ...packet })
+  }
+
+  /**
+   * The retained messages matching each filter in turn, in the order they were first retained. The topics
+   * are found with the index on their literal prefix and matched here; each payload is read as the stream
+   * is consumed.
+   */
+  *#matching(patterns: string[]): Generator<PersistencePacket> {
+    const sql = this.#statements()
+    for (const pattern of patterns) {
+      const matcher = new QlobberTrue(MATCH).add(pattern)
+      const topics = sql.retainedTopics.all(globPrefix(pattern)).filter((topic) => matcher.test(topic))
+      for (const topic of topics) {
+        // A topic cleared since the list was read is skipped; `#sql` is null once destroyed.
+        const row = this.#sql?.retainedByTopic.get(topic)
+        if (row) yield decodePacket(row)
+      }
+    }
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return Readable.from(matching(this.#retained, pattern))
+    return Readable.from(this.#matching([pattern]))
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from(patterns.flatMap((pattern) => [...matching(this.#retained, pattern)]))
+    return Readable.from(this.#matching(patterns))
   }
 
   override async addSubscriptions(client: PersistenceClient, subs: PersistenceSubscription[]): Promise<void> {
     this.#statements().addSubscriptions(client.id, subs)
+    if (subs.length > 0) this.#sessions.add(client.id)
     this.#track(client.id, subs)
     await super.addSubscriptions(client, subs)
   }
@@ -125,13 +177,16 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   override async removeSubscriptions(client: PersistenceClient, topics: string[]): Promise<void> {
-    this.#statements().removeSubscriptions(client.id, topics)
+    const sql = this.#statements()
+    sql.removeSubscriptions(client.id, topics)
+    if (sql.subscriptionOfClient.get(client.id) === undefined) this.#sessions.delete(client.id)
     for (const topic of topics) this.#offline.remove(topic, { clientId: client.id, topic })
     await super.removeSubscriptions(client, topics)
   }
 
   override async cleanSubscriptions(client: PersistenceClient): Promise<void> {
     this.#statements().subscriptionsDeleteClient.run(client.id)
+    this.#sessions.delete(client.id)
     for (const sub of await super.subscriptionsByClient(client))
       this.#offline.remove(sub.topic, { clientId: client.id, topic: sub.topic })
     await super.cleanSubscriptions(client)
@@ -144,7 +199,20 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PersistencePacket): Promise<void> {
-    this.#statements().enqueue([sub], new MemoryPersistence.Packet(packet))
+    this.#enqueue([sub], packet)
+  }
+
+  /** Queues a packet for the sessions whose queue has room; for the others it is dropped, and they are told. */
+  #enqueue(subs: { clientId: string }[], packet: PersistencePacket): void {
+    const sql = this.#statements()
+    const room: { clientId: string }[] = []
+    for (const sub of subs) {
+      const full =
+        Number.isFinite(this.#maxQueued) && sql.queued.get(sub.clientId, this.#maxQueued) === this.#maxQueued
+      if (full) this.#onQueueFull(sub.clientId)
+      else room.push(sub)
+    }
+    if (room.length > 0) sql.enqueue(room, new MemoryPersistence.Packet(packet))
   }
 
   override async outgoingEnqueueCombi(
@@ -153,7 +221,7 @@ export class SqlitePersistence extends MemoryPersistence {
   ): Promise<void> {
     // aedes calls this for every QoS 1/2 publish, usually with no offline-capable subscriber at all.
     if (subs.length === 0) return
-    this.#statements().enqueue(subs, new MemoryPersistence.Packet(packet))
+    this.#enqueue(subs, packet)
   }
 
   // The first queued packet either from the same broker with the same counter (it gets the message id the
@@ -261,8 +329,10 @@ export class SqlitePersistence extends MemoryPersistence {
 /** What aedes takes as its `persistence` option: the same callback/promise adapter as aedes' default store. */
 export function createSqlitePersistence(
   db: Database,
+  options: Omit<SqlitePersistenceOptions, 'db'> = {},
 ): CallBackPersistence<SqlitePersistenceOptions, SqlitePersistence> {
-  return new CallBackPersistence((options: SqlitePersistenceOptions) => new SqlitePersistence(options), {
+  return new CallBackPersistence((given: SqlitePersistenceOptions) => new SqlitePersistence(given), {
+    ...options,
     db,
   })
 }
@@ -324,7 +394,12 @@ function decodePacket(row: PacketRow): PersistencePacket {
 }
 
 interface Statements {
-  retainedAll: Statement<[], PacketRow>
+  retainedTotal: Statement<[], number>
+  retainedSize: Statement<[string], number>
+  retainedTopics: Statement<[string], string>
+  retainedByTopic: Statement<[string], PacketRow>
+  subscriptionOfClient: Statement<[string], number>
+  queued: Statement<[string, number], number>
   retainedUpsert: Statement<[string, string, Buffer | string | null]>
   retainedDelete: Statement<[string]>
   subscriptionsAll: Statement<[], { client_id: string; topic: string; qos: number; options: string }>
@@ -367,8 +442,29 @@ function prepareStatements(db: Database): Statements {
      VALUES (?, ?, ?, ?, ?, ?)`,
   )
 
+  // Sizes in bytes: a payload is a BLOB or TEXT, and length() counts characters of TEXT.
+  const size = 'length(CAST(topic AS BLOB)) + coalesce(length(CAST(payload AS BLOB)), 0)'
   return {
-    retainedAll: db.prepare('SELECT packet, payload FROM broker_retained ORDER BY rowid'),
+    retainedTotal: db.prepare(`SELECT coalesce(sum(${size}), 0) FROM broker_retained`).pluck() as Statement<
+      [],
+      number
+    >,
+    retainedSize: db.prepare(`SELECT ${size} FROM broker_retained WHERE topic = ?`).pluck() as Statement<
+      [string],
+      number
+    >,
+    // GLOB with a literal prefix is answered from the primary key's index.
+    retainedTopics: db
+      .prepare('SELECT topic FROM broker_retained WHERE topic GLOB ? ORDER BY rowid')
+      .pluck() as Statement<[string], string>,
+    retainedByTopic: db.prepare('SELECT packet, payload FROM broker_retained WHERE topic = ?'),
+    subscriptionOfClient: db
+      .prepare('SELECT 1 FROM broker_subscriptions WHERE client_id = ? LIMIT 1')
+      .pluck() as Statement<[string], number>,
+    // Counts up to the limit only: the index on (client_id, seq) stops there.
+    queued: db
+      .prepare('SELECT count(*) FROM (SELECT 1 FROM broker_outgoing WHERE client_id = ? LIMIT ?)')
+      .pluck() as Statement<[string, number], number>,
     retainedUpsert: db.prepare(
       `INSERT INTO broker_retained (topic, packet, payload) VALUES (?, ?, ?)
        ON CONFLICT (topic) DO UPDATE SET packet = excluded.packet, payload = excluded.payload`,
