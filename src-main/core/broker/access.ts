@@ -4,7 +4,7 @@ import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aed
 import { Busy, type PasswordFile } from '../exposure/passwords'
 import type { MqttLimits } from './limits'
 import type { RefusalLog } from './refusals'
-import type { SqlitePersistence } from './sqlite-persistence'
+import { retainedCost, type SqlitePersistence } from './sqlite-persistence'
 
 export interface AccessOptions {
   limits: MqttLimits
@@ -118,9 +118,9 @@ export class BrokerAccess {
       return `retained payload of ${size} bytes is over the limit of ${limits.maxRetainedSize} bytes`
     const persistence = this.options.persistence()
     if (!persistence) return undefined
-    const added = Buffer.byteLength(packet.topic) + size - persistence.retainedSize(packet.topic)
+    const added = retainedCost(packet.topic, size) - persistence.retainedSize(packet.topic)
     if (added > 0 && persistence.retainedBytes + added > limits.maxRetainedBytes)
-      return `the retained store is full (${limits.maxRetainedBytes} bytes of topics and payloads)`
+      return `the retained store is full (${limits.maxRetainedBytes} bytes)`
     return undefined
   }
 }

@@ -11,7 +11,10 @@ export interface MqttLimits {
   maxPacketSize: number
   /** Largest payload of a retained message from a client, in bytes; refused with a reason on te/errors. */
   maxRetainedSize: number
-  /** Retained messages kept in all, topics and payloads, in bytes (they live in the database). */
+  /**
+   * Retained messages kept in all, in bytes as the database holds them: payloads, topics twice (row and
+   * index) and 256 bytes each (sqlite-persistence.ts retainedCost).
+   */
   maxRetainedBytes: number
   /** MQTT connections at once, TLS handshakes included; more are closed as soon as accepted. */
   maxConnections: number

@@ -15,6 +15,18 @@ import QlobberSub from 'qlobber/aedes/qlobber-sub.js'
 // subscriptions of offline sessions, so this class matches both itself.
 const MATCH = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
 
+/** Bytes a retained message is counted for, besides its payload: its row, page and packet fields. */
+const RETAINED_OVERHEAD = 256
+
+/**
+ * What a retained message takes in the database, roughly and deterministically: its payload, its topic
+ * twice (the row and the primary key's index) and a fixed overhead. A 60,000-character topic costs as
+ * much as its bytes say, however small its payload.
+ */
+export function retainedCost(topic: string, payloadBytes: number): number {
+  return 2 * Buffer.byteLength(topic) + payloadBytes + RETAINED_OVERHEAD
+}
+
 /** A GLOB pattern matching every topic that starts with the literal part of an MQTT filter. */
 function globPrefix(filter: string): string {
   const wildcard = filter.search(/[+#]/)
@@ -60,12 +72,12 @@ export class SqlitePersistence extends MemoryPersistence {
     this.#onQueueFull = options.onQueueFull ?? (() => {})
   }
 
-  /** Bytes of every retained topic and payload (UTF-8). */
+  /** What every retained message takes in the database, in bytes (see `retainedCost`). */
   get retainedBytes(): number {
     return this.#retainedBytes
   }
 
-  /** Bytes of the retained message of `topic`, its topic included; 0 when there is none. */
+  /** What the retained message of `topic` takes (see `retainedCost`); 0 when there is none. */
   retainedSize(topic: string): number {
     return this.#statements().retainedSize.get(topic) ?? 0
   }
@@ -129,9 +141,11 @@ export class SqlitePersistence extends MemoryPersistence {
       sql.retainedDelete.run(topic)
       this.#retainedBytes -= before
     } else {
-      const { packet: json, payload } = encodePacket(packet)
+      // The topic has its own column (and the primary key's index): it is not repeated in the packet's JSON.
+      const { topic: _, ...fields } = packet
+      const { packet: json, payload } = encodePacket(fields)
       sql.retainedUpsert.run(topic, json, payload)
-      this.#retainedBytes += Buffer.byteLength(topic) + Buffer.byteLength(payload ?? '') - before
+      this.#retainedBytes += retainedCost(topic, Buffer.byteLength(payload ?? '')) - before
     }
   }
 
@@ -148,7 +162,7 @@ export class SqlitePersistence extends MemoryPersistence {
       for (const topic of topics) {
         // A topic cleared since the list was read is skipped; `#sql` is null once destroyed.
         const row = this.#sql?.retainedByTopic.get(topic)
-        if (row) yield decodePacket(row)
+        if (row) yield { ...decodePacket(row), topic }
       }
     }
   }
@@ -442,8 +456,8 @@ function prepareStatements(db: Database): Statements {
      VALUES (?, ?, ?, ?, ?, ?)`,
   )
 
-  // Sizes in bytes: a payload is a BLOB or TEXT, and length() counts characters of TEXT.
-  const size = 'length(CAST(topic AS BLOB)) + coalesce(length(CAST(payload AS BLOB)), 0)'
+  // retainedCost() in SQL; a payload is a BLOB or TEXT, and length() counts characters of TEXT.
+  const size = `2 * length(CAST(topic AS BLOB)) + coalesce(length(CAST(payload AS BLOB)), 0) + ${RETAINED_OVERHEAD}`
   return {
     retainedTotal: db.prepare(`SELECT coalesce(sum(${size}), 0) FROM broker_retained`).pluck() as Statement<
       [],

@@ -12,7 +12,7 @@ const limits = {
   maxSubscriptions: 5,
   maxSessions: 2,
   maxQueuedMessages: 3,
-  maxRetainedBytes: 4096,
+  maxRetainedBytes: 32 * 1024,
   maxConnections: 12,
 }
 
@@ -113,12 +113,12 @@ describe('broker limits', () => {
     for (;;) {
       const topic = `te/device/fill01///twin/f${++n}`
       // A QoS 1 PUBACK comes once the retained copy is stored (embedded-bus.ts).
-      await client.publishAsync(topic, fragment(500), { qos: 1, retain: true })
+      await client.publishAsync(topic, fragment(4000), { qos: 1, retain: true })
       if (!isRetained(topic)) {
         const report = await errors.next((m) => m.payload.includes(topic))
         expect(JSON.parse(report.payload)).toMatchObject({
           topic,
-          error: 'the retained store is full (4096 bytes of topics and payloads)',
+          error: 'the retained store is full (32768 bytes)',
         })
         break
       }
@@ -130,7 +130,7 @@ describe('broker limits', () => {
     // The same topic with a payload no larger is a replacement; an empty one clears it.
     await client.publishAsync('te/device/fill01///twin/f1', fragment(100), { qos: 1, retain: true })
     await client.publishAsync('te/device/fill01///twin/f2', '', { qos: 1, retain: true })
-    await client.publishAsync(full, fragment(500), { qos: 1, retain: true })
+    await client.publishAsync(full, fragment(4000), { qos: 1, retain: true })
     const retained = await collect(await t.client(), 'te/device/fill01///twin/+')
     await retained.next((m) => m.topic === full && m.retain)
     expect(retained.messages.find((m) => m.topic === 'te/device/fill01///twin/f1')?.payload).toBe(
