@@ -53,6 +53,7 @@ interface HttpResult {
   status: number | null
   body?: string
   error?: string
+  opened?: boolean
 }
 
 /** Runs a command inside the core's network namespace. */
@@ -132,17 +133,24 @@ describe('--host 0.0.0.0 with what the first start generates', () => {
 
   it('offers HTTPS only on the LAN address, and /te/v1 only to loopback clients', async () => {
     const loopback = core.ready.http
-    const [plain, health, te, teLoopback] = await probe(core, [
+    const [plain, health, te, teLoopback, stream] = await probe(core, [
       { http: `${lanHttp(core, 'http')}/api/v1/health` },
       { http: `${lanHttp(core)}/api/v1/health`, ca: certificate },
       { http: `${lanHttp(core)}/te/v1/entities`, ca: certificate },
       { http: `${loopback}/te/v1/entities` },
+      {
+        ws: `${lanHttp(core, 'wss')}/api/v1/stream`,
+        ca: certificate,
+        headers: { authorization: `Bearer ${core.ready.token}` },
+      },
     ])
     expect(plain?.status).toBeNull()
     expect(health).toMatchObject({ status: 200 })
     expect(JSON.parse(health?.body ?? '')).toMatchObject({ status: 'ok' })
     expect(te?.status).toBe(401)
     expect(teLoopback?.status).toBe(200)
+    // The live stream's WebSocket works over TLS too.
+    expect(stream).toMatchObject({ opened: true })
   })
 
   it('keeps the local bus open to the core’s own clients: `edgetwin mqtt pub`, the simulator, the agent', async () => {
