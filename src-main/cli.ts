@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import type { SyncConfigInput } from './core/api/types'
-import { createCore, type Ready } from './core/app'
+import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
+import { lanSummary } from './core/exposure'
 import { createSimulator } from './core/sim'
 import { runCloudTail } from './core/sync/cloud-tail'
 import { siteIdError, UP_KINDS, type UpKind } from './core/sync/protocol'
@@ -312,22 +313,7 @@ async function serve(args: string[]): Promise<void> {
     `EdgeTwin ${version} is ready at ${ready.http} (MQTT ${ready.mqtt}, data in ${dataDir})\n` +
       `Open this one-time login link: ${ready.login}\n`,
   )
-  if (ready.lan) process.stdout.write(lanLines(ready.lan))
-}
-
-/** What someone setting up clients on other machines needs, printed at every start. */
-function lanLines(lan: NonNullable<Ready['lan']>): string {
-  const lines = [
-    `On other machines (TLS only): ${[...lan.https, ...lan.mqtts].join(' ') || 'no non-loopback address found'}`,
-    `TLS certificate SHA-256 fingerprint: ${lan.fingerprint}` +
-      (lan.generatedCertificate ? ` (self-signed, generated into ${lan.generatedCertificate})` : ''),
-  ]
-  const user = lan.generatedUser
-  if (user)
-    lines.push(
-      `MQTT user "${user.username}", password "${user.password}": shown this once, stored hashed in ${user.file}`,
-    )
-  return `${lines.join('\n')}\n`
+  if (ready.lan) process.stdout.write(lanSummary(ready.lan))
 }
 
 async function sim(args: string[]): Promise<void> {

@@ -18,8 +18,7 @@ import { EmbeddedBus } from './broker/embedded-bus'
 import { ExternalBus } from './broker/external-bus'
 import { type CoreOptions, defaultOptions } from './config'
 import { createLogger } from './config/logger'
-import { type Exposure, hostKind, prepareExposure, urlHost } from './exposure'
-import { lanNames } from './exposure/addresses'
+import { type Exposure, type LanReady, lanReady, prepareExposure } from './exposure'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
 import { lockDataDir } from './store/data-dir-lock'
@@ -48,19 +47,6 @@ export interface Ready {
   login: string
   /** Set when `--host` is not loopback: how other machines reach this core. */
   lan?: LanReady
-}
-
-/** What clients on other machines need, TLS only: `http` and `mqtt` above stay the loopback URLs. */
-export interface LanReady {
-  https: string[]
-  /** Empty with an external broker. */
-  mqtts: string[]
-  /** SHA-256 fingerprint of the server certificate, for clients to pin. */
-  fingerprint: string
-  /** The certificate's file, on the start that generated it. */
-  generatedCertificate?: string
-  /** The MQTT user generated on this start: its password is shown once and never written to a file. */
-  generatedUser?: { username: string; password: string; file: string }
 }
 
 /** The core's own service on the main device, as tedge-agent is for thin-edge.io. */
@@ -352,14 +338,11 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         login: loginUrl(http, sessions.createCode()),
       }
       if (exposure) {
-        ready.lan = lanReady(
-          exposure,
-          options,
-          Number(new URL(http).port),
-          options.brokerUrl ? undefined : Number(new URL(mqttUrl).port),
-        )
+        const mqttPort = options.brokerUrl ? undefined : Number(new URL(mqttUrl).port)
+        const lan = lanReady(exposure, options.host, Number(new URL(http).port), mqttPort)
+        ready.lan = lan
         logger.info(
-          { https: ready.lan.https, mqtts: ready.lan.mqtts, fingerprint: exposure.fingerprint },
+          { https: lan.https, mqtts: lan.mqtts, fingerprint: lan.fingerprint },
           'listening beyond loopback (TLS)',
         )
       }
@@ -439,23 +422,6 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       return parts
     },
   }
-}
-
-function lanReady(
-  exposure: Exposure,
-  options: CoreOptions,
-  httpPort: number,
-  mqttPort: number | undefined,
-): LanReady {
-  const hosts = hostKind(options.host) === 'lan' ? [options.host] : lanNames(options.host).ips
-  const lan: LanReady = {
-    https: hosts.map((host) => `https://${urlHost(host, httpPort)}`),
-    mqtts: mqttPort === undefined ? [] : hosts.map((host) => `mqtts://${urlHost(host, mqttPort)}`),
-    fingerprint: exposure.fingerprint,
-  }
-  if (exposure.generatedCertificate) lan.generatedCertificate = exposure.generatedCertificate
-  if (exposure.generatedUser) lan.generatedUser = exposure.generatedUser
-  return lan
 }
 
 function prepareDataDir(dataDir: string): void {

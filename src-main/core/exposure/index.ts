@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
-import { hostKind, lanNames } from './addresses'
+import { hostKind, lanNames, urlHost } from './addresses'
 import { hashPassword, PasswordFile } from './passwords'
 import { selfSignedCertificate } from './self-signed'
 
@@ -133,4 +133,50 @@ export async function prepareExposure(options: ExposureOptions): Promise<Exposur
       throw new Error(`${passwordFile} has no MQTT user: clients on the network could not connect`)
   }
   return exposure
+}
+
+/** What clients on other machines need, TLS only (the ready file's `lan`; its `http` and `mqtt` stay loopback URLs). */
+export interface LanReady {
+  https: string[]
+  /** Empty with an external broker. */
+  mqtts: string[]
+  /** SHA-256 fingerprint of the server certificate, for clients to pin. */
+  fingerprint: string
+  /** The certificate's file, on the start that generated it. */
+  generatedCertificate?: string
+  /** The MQTT user generated on this start: its password is shown once and never written to a file. */
+  generatedUser?: { username: string; password: string; file: string }
+}
+
+/** The URLs other machines use to reach the listeners on `host`, and the certificate they trust. */
+export function lanReady(
+  exposure: Exposure,
+  host: string,
+  httpPort: number,
+  mqttPort: number | undefined,
+): LanReady {
+  const hosts = hostKind(host) === 'lan' ? [host] : lanNames(host).ips
+  const lan: LanReady = {
+    https: hosts.map((name) => `https://${urlHost(name, httpPort)}`),
+    mqtts: mqttPort === undefined ? [] : hosts.map((name) => `mqtts://${urlHost(name, mqttPort)}`),
+    fingerprint: exposure.fingerprint,
+  }
+  if (exposure.generatedCertificate) lan.generatedCertificate = exposure.generatedCertificate
+  if (exposure.generatedUser) lan.generatedUser = exposure.generatedUser
+  return lan
+}
+
+/** What someone setting up clients on other machines needs: `serve` prints it at every start. */
+export function lanSummary(lan: LanReady): string {
+  const lines = [
+    `On other machines (TLS only): ${[...lan.https, ...lan.mqtts].join(' ') || 'no non-loopback address found'}`,
+    `TLS certificate SHA-256 fingerprint: ${lan.fingerprint}` +
+      (lan.generatedCertificate ? ` (self-signed, generated into ${lan.generatedCertificate})` : ''),
+  ]
+  const user = lan.generatedUser
+  if (user)
+    lines.push(
+      `MQTT user "${user.username}", password "${user.password}": shown this once, stored hashed in ${user.file}`,
+    )
+  return `${lines.join('\n')}\n`
 }
