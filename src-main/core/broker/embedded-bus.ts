@@ -97,7 +97,10 @@ export class EmbeddedBus implements Bus {
       authorizeSubscribe: access.authorizeSubscribe,
       authorizePublish: (client, packet, callback) => {
         // aedes' own default refuses these, as $SYS topics are the broker's [MQTT-4.7.2-1].
-        if (client && packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'))
+        if (client && packet.topic.startsWith('$SYS/')) {
+          refusals.note('protocol', 'PUBLISH to a $SYS topic', { client: client.id, topic: packet.topic })
+          return callback(new Error('$SYS topics are reserved'))
+        }
         const retainedError = client ? access.retainedError(packet) : undefined
         if (retainedError) {
           // A valid message the broker will not keep: acknowledged (MQTT 3.1.1 has no negative
@@ -150,8 +153,7 @@ export class EmbeddedBus implements Bus {
       guardStream(
         stream,
         { maxPacketSize: limits.maxPacketSize, maxFilters: limits.maxSubscriptions },
-        (reason) =>
-          refusals.note(reason.startsWith('packet of') ? 'packet size' : 'protocol', reason, { address }),
+        ({ kind, reason }) => refusals.note(kind, reason, { address }),
       )
       holdUntilResumed(broker.handle(stream), (clientId, packet) =>
         persistence.asyncPersistence.outgoingUnsent(clientId, packet),

@@ -13,6 +13,14 @@ export interface PacketGuardLimits {
   maxFilters: number
 }
 
+/** Why a connection must close: the packet's size, a protocol rule, or more filters than a client may hold. */
+export interface Violation {
+  kind: 'packet size' | 'protocol' | 'subscriptions'
+  reason: string
+}
+
+const protocol = (reason: string): Violation => ({ kind: 'protocol', reason })
+
 enum Stage {
   Type,
   Length,
@@ -48,7 +56,7 @@ export class PacketScanner {
   constructor(private readonly limits: PacketGuardLimits) {}
 
   /** Reads the next chunk of the stream; returns why the connection must close, or undefined. */
-  scan(chunk: Buffer): string | undefined {
+  scan(chunk: Buffer): Violation | undefined {
     let i = 0
     while (i < chunk.length) {
       if (this.stage === Stage.Type) {
@@ -66,12 +74,14 @@ export class PacketScanner {
         this.lengthBytes++
         if (byte & 0x80) {
           // [MQTT-2.2.3]: the Remaining Length takes at most four bytes.
-          if (this.lengthBytes === 4) return 'malformed Remaining Length (more than four bytes)'
+          if (this.lengthBytes === 4) return protocol('malformed Remaining Length (more than four bytes)')
           continue
         }
         const size = 1 + this.lengthBytes + this.length
-        if (size > this.limits.maxPacketSize)
-          return `packet of ${size} bytes is over the limit of ${this.limits.maxPacketSize} bytes`
+        if (size > this.limits.maxPacketSize) {
+          const reason = `packet of ${size} bytes is over the limit of ${this.limits.maxPacketSize} bytes`
+          return { kind: 'packet size', reason }
+        }
         this.remaining = this.length
         this.begin(this.firstNeed())
       } else if (this.stage === Stage.Head) {
@@ -83,7 +93,7 @@ export class PacketScanner {
         if (this.headSize < this.need) continue
         const head = this.head.length === 1 ? (this.head[0] as Buffer) : Buffer.concat(this.head)
         const verdict = this.inspect(head)
-        if (typeof verdict === 'string') return verdict
+        if (typeof verdict !== 'number') return verdict
         if (verdict > this.need) {
           this.head = [head]
           this.need = verdict
@@ -128,7 +138,7 @@ export class PacketScanner {
    * Looks at the first `head.length` bytes of the packet: a reason to close, or how many bytes it
    * needs (no more than it has: done). A malformed packet is left to aedes' parser, which refuses it.
    */
-  private inspect(head: Buffer): string | number {
+  private inspect(head: Buffer): Violation | number {
     switch (this.type) {
       case PUBLISH:
         return this.inspectPublish(head)
@@ -139,7 +149,7 @@ export class PacketScanner {
     }
   }
 
-  private inspectPublish(head: Buffer): string | number {
+  private inspectPublish(head: Buffer): Violation | number {
     if (head.length < 2) return 0
     const qos = (this.flags >> 1) & 3
     const topicEnd = 2 + head.readUInt16BE(0)
@@ -147,10 +157,10 @@ export class PacketScanner {
     if (whole > this.length) return 0
     if (head.length < whole) return whole
     const error = utf8StringError(head, 2, topicEnd)
-    if (error) return `topic name: ${error}`
+    if (error) return protocol(`topic name: ${error}`)
     // [MQTT-2.3.1-1]: a PUBLISH with QoS > 0 MUST carry a non-zero packet identifier.
     if (qos > 0 && head.readUInt16BE(topicEnd) === 0)
-      return `QoS ${qos} PUBLISH with packet identifier 0 [MQTT-2.3.1-1]`
+      return protocol(`QoS ${qos} PUBLISH with packet identifier 0 [MQTT-2.3.1-1]`)
     return 0
   }
 }
@@ -163,46 +173,49 @@ function field(packet: Buffer, at: number): { start: number; end: number } | und
   return end > packet.length ? undefined : { start, end }
 }
 
-function inspectConnect(packet: Buffer): string | undefined {
-  const protocol = field(packet, 0)
-  if (!protocol || protocol.end + 4 > packet.length) return undefined
-  const level = packet[protocol.end] as number
+function inspectConnect(packet: Buffer): Violation | undefined {
+  const name = field(packet, 0)
+  if (!name || name.end + 4 > packet.length) return undefined
+  const level = packet[name.end] as number
   // MQTT 5 puts properties before the payload; aedes refuses that protocol level with its CONNACK anyway.
   if (level !== 3 && level !== 4) return undefined
-  const flags = packet[protocol.end + 1] as number
+  const flags = packet[name.end + 1] as number
   const fields: Array<[string, 'string' | 'binary']> = [['client id', 'string']]
   if (flags & 0x04) fields.push(['will topic', 'string'], ['will message', 'binary'])
   if (flags & 0x80) fields.push(['user name', 'string'])
-  let at = protocol.end + 4
-  for (const [name, kind] of fields) {
+  let at = name.end + 4
+  for (const [what, kind] of fields) {
     const bounds = field(packet, at)
     if (!bounds) return undefined
     if (kind === 'string') {
       const error = utf8StringError(packet, bounds.start, bounds.end)
-      if (error) return `${name}: ${error}`
+      if (error) return protocol(`${what}: ${error}`)
     }
     at = bounds.end
   }
   return undefined
 }
 
-function inspectSubscribe(packet: Buffer, subscribe: boolean, maxFilters: number): string | undefined {
+function inspectSubscribe(packet: Buffer, subscribe: boolean, maxFilters: number): Violation | undefined {
   if (packet.length < 2) return undefined
   // [MQTT-2.3.1-1]: SUBSCRIBE and UNSUBSCRIBE MUST carry a non-zero packet identifier.
   if (packet.readUInt16BE(0) === 0)
-    return `${subscribe ? 'SUBSCRIBE' : 'UNSUBSCRIBE'} with packet identifier 0 [MQTT-2.3.1-1]`
+    return protocol(`${subscribe ? 'SUBSCRIBE' : 'UNSUBSCRIBE'} with packet identifier 0 [MQTT-2.3.1-1]`)
   let at = 2
   let filters = 0
   while (at < packet.length) {
     const bounds = field(packet, at)
     if (!bounds) return undefined
     const error = utf8StringError(packet, bounds.start, bounds.end)
-    if (error) return `topic filter: ${error}`
+    if (error) return protocol(`topic filter: ${error}`)
     at = bounds.end + (subscribe ? 1 : 0)
     // aedes stores a persistent session's whole filter list once per filter it grants: a SUBSCRIBE with
     // more filters than a client may hold would cost their square in writes.
     if (subscribe && ++filters > maxFilters)
-      return `SUBSCRIBE with more than ${maxFilters} topic filters (the most one client may hold)`
+      return {
+        kind: 'subscriptions',
+        reason: `SUBSCRIBE with more than ${maxFilters} topic filters (the most one client may hold)`,
+      }
   }
   return undefined
 }
@@ -215,16 +228,16 @@ function inspectSubscribe(packet: Buffer, subscribe: boolean, maxFilters: number
 export function guardStream(
   stream: Duplex,
   limits: PacketGuardLimits,
-  onViolation: (reason: string) => void,
+  onViolation: (violation: Violation) => void,
 ): void {
   const scanner = new PacketScanner(limits)
   const read = stream.read.bind(stream)
   stream.read = (size?: number) => {
     const chunk = read(size) as Buffer | null
     if (chunk === null || stream.destroyed) return chunk
-    const reason = scanner.scan(chunk)
-    if (reason === undefined) return chunk
-    onViolation(reason)
+    const violation = scanner.scan(chunk)
+    if (violation === undefined) return chunk
+    onViolation(violation)
     stream.destroy()
     return null
   }

@@ -145,6 +145,7 @@ describe('broker limits', () => {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
     client.publish('$SYS/broker/fake', 'x', { qos: 1 })
     await closed
+    expect((await refused()).protocol).toBe(1)
   })
 
   it('closes connections beyond the limit as soon as they are accepted, and counts them', async () => {
