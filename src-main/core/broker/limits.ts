@@ -13,7 +13,8 @@ export interface MqttLimits {
   maxRetainedSize: number
   /**
    * Retained messages kept in all, in bytes as the database holds them: payloads, topics twice (row and
-   * index) and 256 bytes each (sqlite-persistence.ts retainedCost).
+   * index) and 256 bytes each (sqlite-persistence.ts retainedCost). It bounds the retained topics the
+   * broker keeps in memory too.
    */
   maxRetainedBytes: number
   /** MQTT connections at once, TLS handshakes included; more are closed as soon as accepted. */

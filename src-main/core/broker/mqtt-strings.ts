@@ -1,3 +1,14 @@
+import { isUtf8 } from 'node:buffer'
+
+/**
+ * The code points refused below, in a decoded string: U+0000, the control characters, U+FDD0–U+FDEF,
+ * U+FFFE–U+FFFF and, as surrogate pairs, U+xxFFFE–U+xxFFFF of the supplementary planes.
+ */
+const REFUSED =
+  /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/
+/** Strings longer than this are checked natively first; the byte loop below only names what is wrong. */
+const FAST_PATH_BYTES = 64
+
 const hex = (codePoint: number) => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`
 
 /**
@@ -15,6 +26,10 @@ const hex = (codePoint: number) => `U+${codePoint.toString(16).toUpperCase().pad
  *   that cannot be shown or typed.
  */
 export function utf8StringError(bytes: Buffer, start: number, end: number): string | undefined {
+  if (end - start > FAST_PATH_BYTES) {
+    const slice = bytes.subarray(start, end)
+    if (isUtf8(slice) && !REFUSED.test(slice.toString('utf8'))) return undefined
+  }
   let i = start
   while (i < end) {
     const first = bytes[i] as number

@@ -28,15 +28,6 @@ export function retainedCost(topic: string, payloadBytes: number): number {
   return 2 * Buffer.byteLength(topic) + payloadBytes + RETAINED_OVERHEAD
 }
 
-/** A GLOB pattern matching every topic that starts with the literal part of an MQTT filter. */
-function globPrefix(filter: string): string {
-  const wildcard = filter.search(/[+#]/)
-  // `a/#` matches `a` too [MQTT-4.7.1-2]: its literal prefix is `a`.
-  const end = filter[wildcard] === '#' && wildcard > 0 ? wildcard - 1 : wildcard
-  const literal = wildcard === -1 ? filter : filter.slice(0, end)
-  return `${literal.replace(/[*?[]/g, '[$&]')}*`
-}
-
 export interface SqlitePersistenceOptions {
   /** An open database with `brokerSchemaSql` applied. The caller owns it and closes it after `destroy()`. */
   db: Database
@@ -50,10 +41,12 @@ export interface SqlitePersistenceOptions {
  * aedes persistence that survives a restart and a kill -9: aedes' in-memory store, with every change written
  * synchronously to SQLite before it is applied in memory, and everything reloaded from SQLite in `setup()`.
  *
- * Outgoing queues and retained messages are the exceptions: they live in SQLite only. The memory class cannot
+ * Outgoing queues and retained payloads are the exceptions: they live in SQLite only. The memory class cannot
  * restore a queue exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot
  * be re-created through its public methods), and neither an offline client's queue nor retained payloads
- * (read when a subscription asks for them) have a reason to occupy the heap.
+ * (read when a subscription asks for them) have a reason to occupy the heap. The retained topics stay in
+ * memory with what each message takes: looking a long topic up in the database's index twice per message
+ * cost more CPU than anything else under a fuzz, and the retained store's bound bounds them too.
  */
 export class SqlitePersistence extends MemoryPersistence {
   readonly #db: Database
@@ -61,7 +54,8 @@ export class SqlitePersistence extends MemoryPersistence {
   readonly #onQueueFull: (clientId: string) => void
   #sql: Statements | null = null
   readonly #offline = new QlobberSub(MATCH)
-  /** Bytes of every retained topic and payload. */
+  /** Every retained topic, in the order first retained, with what its message takes (`retainedCost`). */
+  readonly #retained = new Map<string, number>()
   #retainedBytes = 0
   /** Client ids with stored subscriptions: the persistent sessions. */
   readonly #sessions = new Set<string>()
@@ -80,7 +74,7 @@ export class SqlitePersistence extends MemoryPersistence {
 
   /** What the retained message of `topic` takes (see `retainedCost`); 0 when there is none. */
   retainedSize(topic: string): number {
-    return this.#statements().retainedSize.get(topic) ?? 0
+    return this.#retained.get(topic) ?? 0
   }
 
   get sessionCount(): number {
@@ -98,7 +92,11 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   async #load(sql: Statements): Promise<void> {
-    this.#retainedBytes = sql.retainedTotal.get() ?? 0
+    for (const { topic, bytes } of sql.retainedSizes.all()) {
+      const cost = retainedCost(topic, bytes ?? 0)
+      this.#retained.set(topic, cost)
+      this.#retainedBytes += cost
+    }
 
     const subscriptionsByClient = new Map<string, PersistenceSubscription[]>()
     for (const row of sql.subscriptionsAll.all()) {
@@ -136,30 +134,31 @@ export class SqlitePersistence extends MemoryPersistence {
   override async storeRetained(packet: PersistencePacket): Promise<void> {
     const sql = this.#statements()
     const topic = packet.topic ?? ''
-    const before = sql.retainedSize.get(topic) ?? 0
+    const before = this.retainedSize(topic)
     // [MQTT-3.3.1-10]: a retained message with an empty payload removes the retained message of its topic.
     if (packet.payload === undefined || packet.payload.length === 0) {
       sql.retainedDelete.run(topic)
+      this.#retained.delete(topic)
       this.#retainedBytes -= before
     } else {
       // The topic has its own column (and the primary key's index): it is not repeated in the packet's JSON.
       const { topic: _, ...fields } = packet
       const { packet: json, payload } = encodePacket(fields)
       sql.retainedUpsert.run(topic, json, payload)
-      this.#retainedBytes += retainedCost(topic, Buffer.byteLength(payload ?? '')) - before
+      const cost = retainedCost(topic, Buffer.byteLength(payload ?? ''))
+      this.#retained.set(topic, cost)
+      this.#retainedBytes += cost - before
     }
   }
 
   /**
-   * The retained messages matching each filter in turn, in the order they were first retained. The topics
-   * are found with the index on their literal prefix and matched here; each payload is read as the stream
-   * is consumed.
+   * The retained messages matching each filter in turn, in the order they were first retained; each payload
+   * is read from the database as the stream is consumed.
    */
   *#matching(patterns: string[]): Generator<PersistencePacket> {
-    const sql = this.#statements()
     for (const pattern of patterns) {
       const matcher = new QlobberTrue(MATCH).add(pattern)
-      const topics = sql.retainedTopics.all(globPrefix(pattern)).filter((topic) => matcher.test(topic))
+      const topics = [...this.#retained.keys()].filter((topic) => matcher.test(topic))
       for (const topic of topics) {
         // A topic cleared since the list was read is skipped; `#sql` is null once destroyed.
         const row = this.#sql?.retainedByTopic.get(topic)
@@ -353,9 +352,7 @@ export function createSqlitePersistence(
 }
 
 interface Statements {
-  retainedTotal: Statement<[], number>
-  retainedSize: Statement<[string], number>
-  retainedTopics: Statement<[string], string>
+  retainedSizes: Statement<[], { topic: string; bytes: number | null }>
   retainedByTopic: Statement<[string], PacketRow>
   subscriptionOfClient: Statement<[string], number>
   queued: Statement<[string, number], number>
@@ -401,21 +398,11 @@ function prepareStatements(db: Database): Statements {
      VALUES (?, ?, ?, ?, ?, ?)`,
   )
 
-  // retainedCost() in SQL; a payload is a BLOB or TEXT, and length() counts characters of TEXT.
-  const size = `2 * length(CAST(topic AS BLOB)) + coalesce(length(CAST(payload AS BLOB)), 0) + ${RETAINED_OVERHEAD}`
   return {
-    retainedTotal: db.prepare(`SELECT coalesce(sum(${size}), 0) FROM broker_retained`).pluck() as Statement<
-      [],
-      number
-    >,
-    retainedSize: db.prepare(`SELECT ${size} FROM broker_retained WHERE topic = ?`).pluck() as Statement<
-      [string],
-      number
-    >,
-    // GLOB with a literal prefix is answered from the primary key's index.
-    retainedTopics: db
-      .prepare('SELECT topic FROM broker_retained WHERE topic GLOB ? ORDER BY rowid')
-      .pluck() as Statement<[string], string>,
+    // octet_length() counts the bytes of a BLOB or TEXT from the record's header: a payload is not read.
+    retainedSizes: db.prepare(
+      'SELECT topic, octet_length(payload) AS bytes FROM broker_retained ORDER BY rowid',
+    ),
     retainedByTopic: db.prepare('SELECT packet, payload FROM broker_retained WHERE topic = ?'),
     subscriptionOfClient: db
       .prepare('SELECT 1 FROM broker_subscriptions WHERE client_id = ? LIMIT 1')

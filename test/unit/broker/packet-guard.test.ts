@@ -17,6 +17,9 @@ function scanInChunks(bytes: Buffer, size: number) {
   return undefined
 }
 
+const pick = <T>(r: ReturnType<typeof createPrng>, items: readonly T[]): T =>
+  items[r.int(0, items.length - 1)] as T
+
 const generate = (packet: object) => mqttPacket.generate(packet as mqttPacket.Packet)
 
 const VALID = Buffer.concat([
@@ -124,6 +127,44 @@ describe('utf8StringError', () => {
     expect(utf8StringError(text, 0, text.length)).toBeUndefined()
   })
 
+  it('finds the same in long strings, which it checks natively first', () => {
+    const long = (...bytes: number[]) => {
+      const buffer = Buffer.concat([Buffer.alloc(100, 0x61), Buffer.from(bytes), Buffer.from('é温😀')])
+      return utf8StringError(buffer, 0, buffer.length)
+    }
+    expect(long()).toBeUndefined()
+    expect(long(0xef, 0xbb, 0xbf)).toBeUndefined()
+    expect(long(0xc2, 0x9f)).toBe('control character U+009F in a string (MQTT 3.1.1 §1.5.3)')
+    expect(long(0xf3, 0xbf, 0xbf, 0xbf)).toBe('non-character U+FFFFF in a string (MQTT 3.1.1 §1.5.3)')
+    expect(long(0xf4, 0x8f, 0xbf, 0xbe)).toBe('non-character U+10FFFE in a string (MQTT 3.1.1 §1.5.3)')
+    expect(long(0xf0, 0x9f, 0xbf, 0xbd)).toBeUndefined()
+    expect(long(0x00)).toBe('U+0000 in a string [MQTT-1.5.3-2]')
+    expect(long(0xed, 0xa0, 0x80)).toBe('UTF-16 surrogate U+D800 encoded in UTF-8 [MQTT-1.5.3-1]')
+  })
+
+  it('refuses a long string exactly when it holds a code point §1.5.3 lets it refuse', () => {
+    const refused = (c: number) =>
+      c === 0 ||
+      c <= 0x1f ||
+      (c >= 0x7f && c <= 0x9f) ||
+      (c >= 0xfdd0 && c <= 0xfdef) ||
+      (c & 0xfffe) === 0xfffe
+    const r = createPrng(0xc0de)
+    const interesting = [
+      0, 0x1f, 0x20, 0x7e, 0x7f, 0x9f, 0xa0, 0xfdcf, 0xfdd0, 0xfdef, 0xfdf0, 0xfffd, 0xfffe, 0xffff,
+    ]
+    for (let i = 0; i < 5000; i++) {
+      const points = Array.from({ length: r.int(70, 120) }, () => {
+        if (r.chance(0.97)) return r.int(0x61, 0x7a)
+        if (r.chance(0.5)) return pick(r, interesting)
+        const plane = r.int(1, 16) * 0x10000
+        return plane + pick(r, [0xfffd, 0xfffe, 0xffff, 0x1234])
+      })
+      const bytes = Buffer.from(String.fromCodePoint(...points))
+      expect(utf8StringError(bytes, 0, bytes.length) === undefined).toBe(!points.some(refused))
+    }
+  })
+
   it('names what it refuses', () => {
     expect(check(0xc0, 0xaf)).toBe('ill-formed UTF-8 [MQTT-1.5.3-1]')
     expect(check(0xe0, 0x80, 0xaf)).toBe('ill-formed UTF-8 (overlong or out of range) [MQTT-1.5.3-1]')
@@ -138,8 +179,11 @@ describe('utf8StringError', () => {
     const r = createPrng(0x7e57)
     for (let i = 0; i < 20_000; i++) {
       // Mostly continuation and lead bytes, so every kind of sequence comes up.
+      // Short ones take the byte loop, long ones the native check first.
       const bytes = Buffer.from(
-        Array.from({ length: r.int(1, 6) }, () => (r.chance(0.2) ? r.int(0x20, 0x7e) : r.int(0x80, 0xff))),
+        Array.from({ length: r.chance(0.5) ? r.int(1, 6) : r.int(65, 90) }, () =>
+          r.chance(r.chance(0.5) ? 0.2 : 0.97) ? r.int(0x20, 0x7e) : r.int(0x80, 0xff),
+        ),
       )
       let wellFormed = true
       try {
