@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer'
  * U+FFFE–U+FFFF and, as surrogate pairs, U+xxFFFE–U+xxFFFF of the supplementary planes.
  */
 const REFUSED =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the control characters is what it is for.
   /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/
 /** Strings longer than this are checked natively first; the byte loop below only names what is wrong. */
 const FAST_PATH_BYTES = 64
