@@ -85,6 +85,18 @@ export class PacketScanner {
         this.remaining = this.length
         this.begin(this.firstNeed())
       } else if (this.stage === Stage.Head) {
+        // Most PUBLISH packets arrive with their topic in one chunk: looked at in place, nothing copied.
+        if (this.type === PUBLISH && this.headSize === 0) {
+          const available = Math.min(chunk.length - i, this.remaining)
+          const verdict = this.inspectPublish(chunk, i, i + available)
+          if (typeof verdict !== 'number') return verdict
+          if (verdict <= available) {
+            this.remaining -= available
+            i += available
+            this.stage = this.remaining > 0 ? Stage.Body : Stage.Type
+            continue
+          }
+        }
         const take = Math.min(this.need - this.headSize, chunk.length - i)
         this.head.push(chunk.subarray(i, i + take))
         this.headSize += take
@@ -141,7 +153,7 @@ export class PacketScanner {
   private inspect(head: Buffer): Violation | number {
     switch (this.type) {
       case PUBLISH:
-        return this.inspectPublish(head)
+        return this.inspectPublish(head, 0, head.length)
       case CONNECT:
         return inspectConnect(head) ?? 0
       default:
@@ -149,17 +161,18 @@ export class PacketScanner {
     }
   }
 
-  private inspectPublish(head: Buffer): Violation | number {
-    if (head.length < 2) return 0
+  /** inspect() of a PUBLISH whose first bytes are `bytes[start, end)`. */
+  private inspectPublish(bytes: Buffer, start: number, end: number): Violation | number {
+    if (end - start < 2) return this.length < 2 ? 0 : 2
     const qos = (this.flags >> 1) & 3
-    const topicEnd = 2 + head.readUInt16BE(0)
+    const topicEnd = 2 + bytes.readUInt16BE(start)
     const whole = topicEnd + (qos > 0 ? 2 : 0)
     if (whole > this.length) return 0
-    if (head.length < whole) return whole
-    const error = utf8StringError(head, 2, topicEnd)
+    if (end - start < whole) return whole
+    const error = utf8StringError(bytes, start + 2, start + topicEnd)
     if (error) return protocol(`topic name: ${error}`)
     // [MQTT-2.3.1-1]: a PUBLISH with QoS > 0 MUST carry a non-zero packet identifier.
-    if (qos > 0 && head.readUInt16BE(topicEnd) === 0)
+    if (qos > 0 && bytes.readUInt16BE(start + topicEnd) === 0)
       return protocol(`QoS ${qos} PUBLISH with packet identifier 0 [MQTT-2.3.1-1]`)
     return 0
   }
