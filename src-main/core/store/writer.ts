@@ -162,22 +162,24 @@ export class BatchWriter {
    * when the storage fails meanwhile.
    */
   private isolate(ops: Op[]): boolean {
-    const savepoint = this.db.transaction(() => {
-      for (const hook of this.hooks) hook.write()
-      for (const op of ops) {
-        try {
-          this.db.transaction(op)()
-        } catch (error) {
-          if (isStorageError(error)) throw error
-          this.options.onError(error)
-        }
+    const alone = (work: () => void) => {
+      try {
+        this.db.transaction(work)()
+      } catch (error) {
+        // The storage failing fails the whole batch; anything else drops this piece only.
+        if (isStorageError(error)) throw error
+        this.options.onError(error)
       }
-    })
+    }
     try {
-      savepoint()
+      this.db.transaction(() => {
+        alone(() => {
+          for (const hook of this.hooks) hook.write()
+        })
+        for (const op of ops) alone(op)
+      })()
       return true
-    } catch (error) {
-      if (!isStorageError(error)) this.options.onError(error)
+    } catch {
       return false
     }
   }

@@ -146,6 +146,26 @@ describe('BatchWriter (group commit)', () => {
     })
   })
 
+  it('drops buffered work that fails on its data, keeps the batch, and does not wedge', () => {
+    let bad = true
+    writer.beforeEachCommit({
+      write: () => {
+        if (bad) db.prepare('INSERT INTO t VALUES (NULL)').run() // violates NOT NULL
+      },
+      committed: () => {
+        bad = false
+      },
+    })
+    const acked: number[] = []
+    writer.write(() => db.prepare('INSERT INTO t VALUES (3)').run())
+    writer.afterCommit(() => acked.push(1))
+    expect(writer.flush()).toBe(true)
+    expect(count()).toBe(1)
+    expect(acked).toEqual([1])
+    expect(writer.failing).toBeUndefined()
+    expect((errors[0] as { code?: string }).code).toBe('SQLITE_CONSTRAINT_NOTNULL')
+  })
+
   it('runs every post-commit callback even when one throws, and reports it', () => {
     const ran: number[] = []
     writer.afterCommit(() => {
