@@ -43,7 +43,8 @@ export interface DiskResult {
   /** Conditions `GET /api/v1/status` reported while the volume was full. */
   conditions: string[]
   reason: string | null
-  refused: number
+  /** Messages the core refused (its status), unless it had to be restarted to count. */
+  refused?: number
   reconnects: number
   health: HealthSummary
   /** Slowest `GET /api/v1/status` while full (the token-protected API). */
@@ -53,7 +54,11 @@ export interface DiskResult {
   resumeSeconds?: number
   /** Every window of the stored count answered at raw resolution (else the count means nothing). */
   rawWindows: boolean
+  /** Exit code on SIGTERM, or the code or signal of a core that had ended by itself (`died`). */
   exitCode: number | null
+  died?: string
+  /** The core had died or stopped answering: a new one on the data dir did the counting. */
+  restarted: boolean
   integrity: string
 }
 
@@ -191,7 +196,8 @@ export async function diskFull(config: DiskConfig): Promise<DiskResult> {
   try {
     const dataDir = path.join(volume.dir, 'data')
     mkdirSync(dataDir)
-    const core = await spawnCore(dataDir, { args: ['--min-free-disk', config.reserve] })
+    const coreArgs = ['--min-free-disk', config.reserve]
+    const core = await spawnCore(dataDir, { args: coreArgs })
     const api = new Api(core.ready)
     const base = Date.now() - 10 * 60_000
     const pub = await device(core.ready.mqtt, base, config.inFlight)
@@ -248,11 +254,16 @@ export async function diskFull(config: DiskConfig): Promise<DiskResult> {
       }
       const health = await stopHealth()
       await pub.stop()
-      const status = await api.get<StatusView>('/api/v1/status')
+      // A core that died or no longer answers is stopped and its data dir read by a new one, as the
+      // report counted "not in the DB, live or after a restart".
+      const died = core.process.exitCode ?? core.process.signalCode ?? undefined
+      const status = await api.get<StatusView>('/api/v1/status', ANSWER_TIMEOUT_MS).catch(() => undefined)
+      const exitCode = status ? undefined : await core.stop()
+      const reader = status ? core : await spawnCore(dataDir, { args: coreArgs })
       const last = pub.acked.reduce((a, b) => Math.max(a, b), base)
-      const { times, raw } = await storedTimes(api, base - late.length - 1, last)
+      const { times, raw } = await storedTimes(new Api(reader.ready), base - late.length - 1, last)
       const missing = (list: number[]) => list.filter((t) => !times.has(t)).length
-      const exitCode = await core.stop()
+      const stopCode = await reader.stop()
       return {
         published: pub.published(),
         acked: pub.acked.length,
@@ -268,14 +279,16 @@ export async function diskFull(config: DiskConfig): Promise<DiskResult> {
         freeAfterFill: bavail * bsize,
         conditions: [...conditions],
         reason,
-        refused: status.ingest.refused,
+        refused: status?.ingest.refused,
         reconnects: pub.reconnects(),
         health,
         statusMaxMs,
         statusFailed,
         resumeSeconds,
         rawWindows: raw,
-        exitCode,
+        exitCode: exitCode ?? stopCode,
+        died: died === undefined ? undefined : String(died),
+        restarted: reader !== core,
         integrity: integrityCheck(dataDir),
       }
     } finally {

@@ -70,9 +70,14 @@ function measured(r: AbusePhases, id: AbuseId): Measured | undefined {
       if (!v) return undefined
       const api = v.health.failed === 0 && v.statusFailed === 0
       const ok =
-        v.lost === 0 && api && v.resumeSeconds !== undefined && v.exitCode === 0 && v.integrity === 'ok'
+        v.lost === 0 &&
+        api &&
+        v.resumeSeconds !== undefined &&
+        !v.restarted &&
+        v.exitCode === 0 &&
+        v.integrity === 'ok'
       return {
-        after: `${int(v.lostWhileFull)} of ${int(v.ackedWhileFull)} PUBACKed while full lost (${int(v.lost)} of ${int(v.acked + v.late.acknowledged)} in all); ${v.late.refused} of ${v.late.acknowledged + v.late.refused + v.late.unanswered} new devices refused; API max ${ms(Math.max(v.health.maxMs, v.statusMaxMs))}${api ? '' : ', NOT answering'}; ${v.resumeSeconds === undefined ? 'ingest did NOT resume' : `resumed ${v.resumeSeconds.toFixed(1)} s after`}, no restart; exit ${v.exitCode}`,
+        after: `${int(v.lostWhileFull)} of ${int(v.ackedWhileFull)} PUBACKed while full lost (${int(v.lost)} of ${int(v.acked + v.late.acknowledged)} in all); ${v.late.refused} of ${v.late.acknowledged + v.late.refused + v.late.unanswered} new devices refused; API max ${ms(Math.max(v.health.maxMs, v.statusMaxMs))}${api ? '' : ', NOT answering'}; ${v.resumeSeconds === undefined ? 'ingest did NOT resume' : `resumed ${v.resumeSeconds.toFixed(1)} s after, no restart`}; ${v.died === undefined ? '' : `core ended (${v.died}); `}exit ${v.exitCode}`,
         status: check(ok),
       }
     }
