@@ -8,7 +8,8 @@ import { allowedHostError } from './core/api/host-policy'
 import type { SyncConfigInput } from './core/api/types'
 import { createCore } from './core/app'
 import { defaultOptions, defaultRetention, type Retention } from './core/config'
-import { parseSize } from './core/config/size'
+import { formatSize, parseSize } from './core/config/size'
+import { lanSummary } from './core/exposure'
 import { createSimulator } from './core/sim'
 import { runCloudTail } from './core/sync/cloud-tail'
 import { siteIdError, UP_KINDS, type UpKind } from './core/sync/protocol'
@@ -51,6 +52,20 @@ serve options:
                          data from devices is refused rather than acknowledged (default: 64MiB)
   --ready-file FILE      write {"http","mqtt","pid","token","login"} here once listening (mode 0600)
   --log-level LEVEL      trace, debug, info, warn, error (default: info)
+
+MQTT limits (serve; SIZE in bytes, or with K or M for KiB or MiB):
+  --mqtt-max-packet-size SIZE     largest packet a client may send; a larger one closes its connection (default: 256K)
+  --mqtt-max-retained-size SIZE   largest retained payload; a larger one is refused on te/errors (default: 128K)
+  --mqtt-max-connections N        MQTT connections at once (default: from the descriptor limit, a quarter kept back)
+  --mqtt-max-subscriptions N      topic filters one client may hold (default: 1000)
+
+beyond loopback (serve with a --host that is not loopback: TLS and MQTT authentication for other machines;
+loopback clients keep plain MQTT and HTTP without credentials):
+  --tls-cert FILE        server certificate (PEM, with its chain), with --tls-key FILE its private key
+                         (default: a self-signed pair generated into DATA_DIR/tls on the first start)
+  --tls-ca FILE          CA certificate(s): MQTT clients with a certificate they signed need no password
+  --mqtt-password-file F MQTT users, USER:HASH lines (mosquitto_passwd's work) (default: one user generated
+                         into DATA_DIR/mqtt-passwd, its password shown once; none with --tls-ca)
 
 cloud sync (serve; stored in DATA_DIR/sync.json, owner-only, and turned on):
   --sync-url URL         the cloud MQTT broker: mqtt://, mqtts://, ws:// or wss://
@@ -146,6 +161,9 @@ function parseRetention(value: string | undefined): Retention {
   return retention
 }
 
+/** MQTT packet and payload sizes: a packet header at least; 256 MiB is MQTT's own maximum. */
+const MQTT_SIZE = { min: 64, max: 256 * 1024 * 1024 }
+
 function brokerUrl(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined
   if (!/^(mqtts?|wss?|tcp):\/\/[^/]+/.test(value))
@@ -216,12 +234,22 @@ function allowedHosts(value: string | undefined): string[] {
   return hosts
 }
 
-/** A size in bytes: a number with an optional unit (`500M` and `2G` are binary, as are MiB and GiB). */
-function sizeOption(value: string | undefined, name: string, zero = false): number | undefined {
+/**
+ * A size in bytes: a number with an optional unit (`500M` and `2G` are binary, as are MiB and GiB),
+ * within `min` and `max` (0 is a size only when `min` is 0).
+ */
+function sizeOption(
+  value: string | undefined,
+  name: string,
+  { min = 1, max = Number.MAX_SAFE_INTEGER } = {},
+): number | undefined {
   if (value === undefined) return undefined
-  if (zero && value.trim() === '0') return 0
-  const bytes = parseSize(value)
-  if (bytes === undefined) throw new UsageError(`--${name} must be a size like 500M or 2G, not "${value}"`)
+  const bytes = value.trim() === '0' ? 0 : parseSize(value)
+  if (bytes === undefined || bytes < min || bytes > max) {
+    const range =
+      min > 1 || max < Number.MAX_SAFE_INTEGER ? ` from ${formatSize(min)} to ${formatSize(max)}` : ''
+    throw new UsageError(`--${name} must be a size like 500M or 2G${range}, not "${value}"`)
+  }
   return bytes
 }
 
@@ -279,6 +307,14 @@ async function serve(args: string[]): Promise<void> {
       'sync-key': { type: 'string' },
       'sync-ca': { type: 'string' },
       'no-sync': { type: 'boolean' },
+      'mqtt-max-packet-size': { type: 'string' },
+      'mqtt-max-retained-size': { type: 'string' },
+      'mqtt-max-connections': { type: 'string' },
+      'mqtt-max-subscriptions': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'mqtt-password-file': { type: 'string' },
     },
   })
   const logLevel = values['log-level'] ?? defaultOptions.logLevel
@@ -286,6 +322,16 @@ async function serve(args: string[]): Promise<void> {
     throw new UsageError(`--log-level must be trace, debug, info, warn or error, not "${logLevel}"`)
   }
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir())
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together')
+  const file = (name: string) =>
+    values[name as 'tls-cert'] === undefined ? undefined : path.resolve(values[name as 'tls-cert'] as string)
+  const mqttLimits = {
+    maxPacketSize: sizeOption(values['mqtt-max-packet-size'], 'mqtt-max-packet-size', MQTT_SIZE),
+    maxRetainedSize: sizeOption(values['mqtt-max-retained-size'], 'mqtt-max-retained-size', MQTT_SIZE),
+    maxConnections: integer(values['mqtt-max-connections'], 'mqtt-max-connections', 1, 1_000_000),
+    maxSubscriptions: integer(values['mqtt-max-subscriptions'], 'mqtt-max-subscriptions', 1, 1_000_000),
+  }
   const core = createCore({
     dataDir,
     host: values.host ?? defaultOptions.host,
@@ -310,18 +356,27 @@ async function serve(args: string[]): Promise<void> {
     bootIdFile: values['boot-id-file'] ? path.resolve(values['boot-id-file']) : defaultOptions.bootIdFile,
     retention: parseRetention(values.retention),
     minFreeDiskBytes:
-      sizeOption(values['min-free-disk'], 'min-free-disk', true) ?? defaultOptions.minFreeDiskBytes,
+      sizeOption(values['min-free-disk'], 'min-free-disk', { min: 0 }) ?? defaultOptions.minFreeDiskBytes,
     logLevel,
     uiDir: UI_DIR,
     syncConfig: syncOptions(values),
+    mqttLimits: Object.fromEntries(Object.entries(mqttLimits).filter(([, value]) => value !== undefined)),
+    tlsCertFile: file('tls-cert'),
+    tlsKeyFile: file('tls-key'),
+    tlsCaFile: file('tls-ca'),
+    mqttPasswordFile: file('mqtt-password-file'),
   })
   onSignals(() => core.stop())
   const ready = await core.start()
-  if (values['ready-file']) writeReadyFile(path.resolve(values['ready-file']), ready)
+  const { generatedUser, ...lan } = ready.lan ?? {}
+  // The generated password is shown once, here, and never written to the ready file.
+  if (values['ready-file'])
+    writeReadyFile(path.resolve(values['ready-file']), ready.lan ? { ...ready, lan } : ready)
   process.stdout.write(
     `EdgeTwin ${version} is ready at ${ready.http} (MQTT ${ready.mqtt}, data in ${dataDir})\n` +
       `Open this one-time login link: ${ready.login}\n`,
   )
+  if (ready.lan) process.stdout.write(lanSummary(ready.lan))
 }
 
 async function sim(args: string[]): Promise<void> {

@@ -28,6 +28,7 @@ import { ExternalBus } from './broker/external-bus'
 import { type CoreOptions, defaultOptions } from './config'
 import type { LogFile } from './config/log-file'
 import { createLogger } from './config/logger'
+import { type Exposure, type LanReady, lanReady, prepareExposure } from './exposure'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
 import { lockDataDir } from './store/data-dir-lock'
@@ -55,6 +56,8 @@ export interface Ready {
   token: string
   /** One-time URL that logs a browser in to the UI. */
   login: string
+  /** Set when `--host` is not loopback: how other machines reach this core. */
+  lan?: LanReady
 }
 
 /** The core's own service on the main device, as tedge-agent is for thin-edge.io. */
@@ -72,6 +75,8 @@ export interface CoreParts {
   alarms: AlarmStore
   audit: AuditStore
   bus: Bus
+  /** TLS and MQTT users for clients beyond loopback; undefined on a loopback host. */
+  exposure?: Exposure
   ingest: Ingest
   changes: ChangeFeed
   sessions: SessionStore
@@ -177,6 +182,16 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       desired.start()
       const configs = new ConfigVersionStore(db)
       const software = new SoftwareInventory(db)
+      const exposure = await prepareExposure({
+        dataDir: options.dataDir,
+        host: options.host,
+        tlsCertFile: options.tlsCertFile,
+        tlsKeyFile: options.tlsKeyFile,
+        tlsCaFile: options.tlsCaFile,
+        mqttPasswordFile: options.mqttPasswordFile,
+        embeddedBroker: !options.brokerUrl,
+        now: Date.now,
+      })
 
       const bus: Bus = options.brokerUrl
         ? new ExternalBus({
@@ -185,7 +200,15 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
             topicRoot: options.topicRoot,
             logger,
           })
-        : new EmbeddedBus({ db, host: options.host, port: options.mqttPort, logger })
+        : new EmbeddedBus({
+            db,
+            host: options.host,
+            port: options.mqttPort,
+            logger,
+            limits: options.mqttLimits,
+            exposure,
+            reject: (topic, reason) => ingest.reject(topic, reason),
+          })
       const environment = () =>
         scriptEnvironment({
           dataDir: options.dataDir,
@@ -304,6 +327,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         alarms,
         audit,
         bus,
+        exposure,
         ingest,
         changes,
         sessions,
@@ -344,11 +368,29 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
           faultRate: options.simFaults,
           logger,
         })
-        await sim.start()
+        // A connector like any other: the core is ready without it (while the disk is full, its
+        // registrations wait for their PUBACKs as long as it lasts).
+        sim.start().catch((error) => logger.error({ err: error }, 'the simulated line did not start'))
       }
       retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS).unref()
       firstRetention = setTimeout(applyRetention, 60_000).unref()
-      return { http, mqtt: mqttUrl, pid: process.pid, token, login: loginUrl(http, sessions.createCode()) }
+      const ready: Ready = {
+        http,
+        mqtt: mqttUrl,
+        pid: process.pid,
+        token,
+        login: loginUrl(http, sessions.createCode()),
+      }
+      if (exposure) {
+        const mqttPort = options.brokerUrl ? undefined : Number(new URL(mqttUrl).port)
+        const lan = lanReady(exposure, options.host, Number(new URL(http).port), mqttPort)
+        ready.lan = lan
+        logger.info(
+          { https: lan.https, mqtts: lan.mqtts, fingerprint: lan.fingerprint },
+          'listening beyond loopback (TLS)',
+        )
+      }
+      return ready
     } catch (error) {
       if (parts) await stop()
       else {

@@ -19,7 +19,7 @@ export interface TestCerts {
   dir: string
   /** The throwaway CA that signed the other two. */
   ca: CertFiles
-  /** For 127.0.0.1 and localhost (subjectAltName), extendedKeyUsage serverAuth. */
+  /** For 127.0.0.1, localhost and any `serverIps` (subjectAltName), extendedKeyUsage serverAuth. */
   server: CertFiles
   /** CN `edgetwin-test-client`, extendedKeyUsage clientAuth. */
   client: CertFiles
@@ -30,7 +30,7 @@ const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-node
 const DAYS = '2'
 
 /** A CA, a server and a client certificate made with the `openssl` command, in a new temp dir. */
-export async function generateCerts(): Promise<TestCerts> {
+export async function generateCerts(options: { serverIps?: string[] } = {}): Promise<TestCerts> {
   const dir = tempDir('edgetwin-certs-')
   const file = (name: string) => path.join(dir, name)
   const openssl = async (...args: string[]) => {
@@ -94,7 +94,7 @@ export async function generateCerts(): Promise<TestCerts> {
     )
   }
   await leaf('server', '/CN=127.0.0.1', [
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...(options.serverIps ?? []).map((ip) => `IP:${ip}`)].join(',')}`,
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=serverAuth',
   ])

@@ -36,6 +36,11 @@ export interface ServeOptions {
   args?: string[]
   /** The CLI's environment (default: this process's), which workflow scripts and sm-plugins inherit. */
   env?: NodeJS.ProcessEnv
+  /**
+   * A command that runs the CLI as its last arguments and ends by exec-ing it, so the pid stays the
+   * CLI's: `['bash', '-c', 'ulimit -n 256; exec "$@"', 'bash']`, `['unshare', '--net', …]`.
+   */
+  wrap?: string[]
 }
 
 /** Starts CLI processes and, in `cleanup()`, SIGKILLs whichever of them still run. */
@@ -43,8 +48,9 @@ export class CliProcesses {
   private readonly children = new Set<ChildProcess>()
   private readyFiles = 0
 
-  run(args: string[], env?: NodeJS.ProcessEnv): CliProcess {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+  run(args: string[], env?: NodeJS.ProcessEnv, wrap: string[] = []): CliProcess {
+    const [command, ...prefix] = [...wrap, process.execPath, BIN, ...args] as [string, ...string[]]
+    const child = spawn(command, prefix, { stdio: ['ignore', 'pipe', 'pipe'], env })
     this.children.add(child)
     let stdout = ''
     let stderr = ''
@@ -78,6 +84,7 @@ export class CliProcesses {
         ...(options.args ?? []),
       ],
       options.env,
+      options.wrap,
     )
     let exit: CliExit | undefined
     void cli.exited.then((e) => {

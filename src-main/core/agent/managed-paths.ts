@@ -11,7 +11,8 @@ import { type AgentSettings, SYSTEM_TOML, systemTomlPath } from './agent-setting
 
 /**
  * The core's state in the data dir: the database, the API token, the sync credentials, the lock,
- * the desktop shell's browser session. Never managed, whatever the roots.
+ * the desktop shell's browser session, the TLS key and MQTT users for a LAN. Never managed,
+ * whatever the roots.
  */
 const CORE_STATE = [
   'edgetwin.db',
@@ -22,6 +23,8 @@ const CORE_STATE = [
   'sync.json',
   'edgetwin.lock',
   'desktop-session',
+  'tls',
+  'mqtt-passwd',
 ]
 
 /** What the agent runs and obeys: read freely, replaced only with `allow_agent_file_update`. */

@@ -1,3 +1,4 @@
+import https from 'node:https'
 import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
@@ -11,6 +12,7 @@ import Fastify, {
 import type { CoreParts } from '../app'
 import { FailureLimiter } from '../auth/failure-limiter'
 import { listenError } from '../broker/listen-error'
+import { FrontDoor, loopbackFor, urlHost } from '../exposure'
 import { isDiskFull } from '../store/writer'
 import { auditRoutes } from './audit-routes'
 import { AccessGuard } from './auth'
@@ -104,15 +106,41 @@ export function createApiServer(parts: CoreParts): ApiServer {
     app.swagger(),
   )
 
+  let door: FrontDoor | undefined
+  let secure: https.Server | undefined
   return {
     app,
     async listen(host, port) {
-      const address = await app.listen({ host, port }).catch((error) => {
-        throw listenError(error, 'HTTP', host, port, '--http-port')
+      const { exposure } = parts
+      if (!exposure) {
+        const address = await app.listen({ host, port }).catch((error) => {
+          throw listenError(error, 'HTTP', host, port, '--http-port')
+        })
+        return address.replace('[::1]', 'localhost')
+      }
+      // Beyond loopback: HTTPS for every client not on loopback, plain HTTP for loopback ones (the UI on
+      // this machine, the agent's downloads, workflow scripts), decided per connection by the front door.
+      await app.ready()
+      const tls = { cert: exposure.tls.cert, key: exposure.tls.key }
+      secure = https.createServer({ ...tls, handshakeTimeout: 10_000, minVersion: 'TLSv1.2' }, app.routing)
+      secure.on('upgrade', (request, socket, head) => app.server.emit('upgrade', request, socket, head))
+      // Neither server listens itself (the front door does and hands them connections); 'listening' is what
+      // starts a Node HTTP server's checks of headersTimeout and requestTimeout on its connections.
+      for (const server of [app.server, secure]) server.emit('listening')
+      door = new FrontDoor({
+        what: 'HTTP',
+        flag: '--http-port',
+        host,
+        port,
+        local: (socket) => app.server.emit('connection', socket),
+        secure,
       })
-      return address.replace('[::1]', 'localhost')
+      const listening = await door.listen()
+      return `http://${urlHost(loopbackFor(host), listening)}`
     },
     async close() {
+      door?.close()
+      secure?.close()
       await app.close()
     },
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { nestsDeeperThan } from '../telemetry/payload'
 import { HttpError } from './params'
 
 /**
@@ -7,25 +8,6 @@ import { HttpError } from './params'
  * (serialising, validating, storing), so they are refused before anything reads them.
  */
 export const MAX_JSON_DEPTH = 64
-
-/** The nesting depth of a JSON text, counted without recursion and ignoring brackets in strings. */
-export function jsonDepth(text: string): number {
-  let depth = 0
-  let deepest = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
-      depth++
-      if (depth > deepest) deepest = depth
-    } else if (c === 0x7d || c === 0x5d) depth--
-  }
-  return deepest
-}
 
 /**
  * Fastify's own JSON parser (which refuses `__proto__` and `constructor` pollution) behind a depth
@@ -36,7 +18,7 @@ export function useJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string
-    if (jsonDepth(text) > MAX_JSON_DEPTH)
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH))
       return done(new HttpError(400, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined)
     return parse(request, text, done)
   })

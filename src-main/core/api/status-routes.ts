@@ -67,6 +67,7 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
             mode: parts.options.brokerUrl ? 'external' : 'embedded',
             url: parts.mqttUrl,
             connected: parts.bus.connected,
+            ...parts.bus.stats,
           },
           ingest: { ...parts.ingest.stats, pendingWrites: parts.writer.pending + parts.series.buffered },
           store: { file, bytes: size('') + size('-wal') },

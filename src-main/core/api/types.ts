@@ -114,7 +114,16 @@ export interface StatusView {
   version: string
   startedAt: number
   uptimeSeconds: number
-  broker: { mode: 'embedded' | 'external'; url: string; connected: boolean }
+  broker: {
+    mode: 'embedded' | 'external'
+    url: string
+    connected: boolean
+    /** The embedded broker's connections, limits and refusals by reason (see docs/mqtt.md). */
+    connections?: number
+    maxConnections?: number
+    retainedBytes?: number
+    refused?: Record<string, number>
+  }
   ingest: { received: number; rejected: number; refused: number; values: number; pendingWrites: number }
   store: { file: string; bytes: number }
   /** The data dir's volume: below its reserve, or failing, new data from devices is refused. */

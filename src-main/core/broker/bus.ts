@@ -31,6 +31,16 @@ export interface PublishOptions {
   qos?: 0 | 1
 }
 
+/** The embedded broker's counters, as /api/v1/status shows them. */
+export interface BrokerStats {
+  connections: number
+  maxConnections: number
+  /** Bytes of every retained topic and payload. */
+  retainedBytes: number
+  /** Refused connections, packets, messages and subscriptions, by reason. */
+  refused: Record<string, number>
+}
+
 export interface Bus {
   /** Listens or connects; resolves with the broker URL connectors should use. */
   start(handler: BusHandler): Promise<string>
@@ -39,5 +49,7 @@ export interface Bus {
   /** Retained messages matching an MQTT filter, where the broker can tell (embedded only). */
   retained(filter: string): Promise<Array<{ topic: string; payload: Buffer }>>
   readonly connected: boolean
+  /** Embedded broker only. */
+  readonly stats?: BrokerStats
   stop(): Promise<void>
 }

@@ -1,11 +1,15 @@
-import { once } from 'node:events'
-import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import tls from 'node:tls'
 import { Aedes, type Client, type PublishPacket } from 'aedes'
 import type { Database } from 'better-sqlite3'
 import type { Logger } from 'pino'
-import type { Bus, BusHandler, PublishOptions } from './bus'
+import { type Exposure, FrontDoor, loopbackFor, urlHost } from '../exposure'
+import { BrokerAccess } from './access'
+import type { BrokerStats, Bus, BusHandler, PublishOptions } from './bus'
 import { holdUntilResumed, publishInOrder } from './delivery-order'
-import { listenError } from './listen-error'
+import { type MqttLimits, resolveLimits } from './limits'
+import { guardStream } from './packet-guard'
+import { RefusalLog } from './refusals'
 import { createSqlitePersistence } from './sqlite-persistence'
 
 type Done = (error?: Error) => void
@@ -15,7 +19,15 @@ export interface EmbeddedBusOptions {
   host: string
   port: number
   logger: Logger
+  limits?: Partial<MqttLimits>
+  /** TLS and MQTT users for clients beyond loopback; required when `host` is not loopback. */
+  exposure?: Exposure
+  /** Reports a client's message refused for a reason its client can be told (on te/errors). */
+  reject?: (topic: string, reason: string) => void
 }
+
+/** How long a TLS client may take to finish its handshake, in ms (aedes' CONNECT timeout starts after). */
+const TLS_HANDSHAKE_MS = 10_000
 
 /**
  * The embedded aedes broker. Every publish from a client (and every will) passes `authorizePublish`
@@ -24,32 +36,81 @@ export interface EmbeddedBusOptions {
  */
 export class EmbeddedBus implements Bus {
   private broker: Aedes | undefined
-  private server: net.Server | undefined
+  private door: FrontDoor | undefined
   private handler: BusHandler | undefined
   private persistence: ReturnType<typeof createSqlitePersistence> | undefined
-  private readonly sockets = new Set<net.Socket>()
+  readonly limits: MqttLimits
+  private readonly refusals: RefusalLog
 
-  constructor(private readonly options: EmbeddedBusOptions) {}
+  constructor(private readonly options: EmbeddedBusOptions) {
+    this.limits = resolveLimits(options.limits)
+    this.refusals = new RefusalLog(options.logger.child({ component: 'mqtt' }))
+  }
 
   get connected(): boolean {
-    return this.server?.listening ?? false
+    return this.door !== undefined
+  }
+
+  get stats(): BrokerStats {
+    return {
+      connections: this.door?.connections ?? 0,
+      maxConnections: this.limits.maxConnections,
+      retainedBytes: this.persistence?.asyncPersistence.retainedBytes ?? 0,
+      refused: { ...this.refusals.counts },
+    }
   }
 
   async start(handler: BusHandler): Promise<string> {
     this.handler = handler
-    const { db, host, port, logger } = this.options
-    const persistence = createSqlitePersistence(db)
+    const { db, host, port, logger, exposure } = this.options
+    const { limits, refusals } = this
+    const persistence = createSqlitePersistence(db, {
+      maxQueuedMessages: limits.maxQueuedMessages,
+      onQueueFull: (clientId) =>
+        refusals.note(
+          'queue',
+          `the queue of a persistent session holds ${limits.maxQueuedMessages} messages`,
+          {
+            client: clientId,
+          },
+        ),
+    })
     this.persistence = persistence
+    const access = new BrokerAccess({
+      limits,
+      refusals,
+      persistence: () => this.persistence?.asyncPersistence,
+      passwords: exposure?.passwords,
+      clientCertificates: exposure?.clientCertificates ?? false,
+    })
+    // Messages aedes must not publish itself: published early (below), or refused with an acknowledgement.
+    const skipped = new WeakSet<PublishPacket>()
     // aedes 1.2 writes a QoS 1 PUBACK first and publishes afterwards (lib/handlers/publish.js), so the
     // retained copy and the queues of offline persistent sessions would be stored after the ack and
     // lost to a crash in between. A QoS 1 message is published here instead, before the ack, and aedes'
     // own publish of that same packet is skipped. (QoS 2 publishes before its PUBREC already.)
-    const publishedEarly = new WeakSet<PublishPacket>()
     // No fixed broker id: after a crash, a new id is what makes aedes publish the old broker's wills,
     // and it keeps new message counters apart from the ones of messages still queued.
     const broker = new Aedes({
       persistence,
+      authenticate: access.authenticate,
+      authorizeSubscribe: access.authorizeSubscribe,
       authorizePublish: (client, packet, callback) => {
+        // aedes' own default refuses these, as $SYS topics are the broker's [MQTT-4.7.2-1].
+        if (client && packet.topic.startsWith('$SYS/')) {
+          refusals.note('protocol', 'PUBLISH to a $SYS topic', { client: client.id, topic: packet.topic })
+          return callback(new Error('$SYS topics are reserved'))
+        }
+        const retainedError = client ? access.retainedError(packet) : undefined
+        if (retainedError) {
+          // A valid message the broker will not keep: acknowledged (MQTT 3.1.1 has no negative
+          // acknowledgement, and without one the client would send it again forever), not published,
+          // and the reason reported on te/errors, as the ingest does for what it refuses.
+          refusals.note('retained', retainedError, { client: client?.id, topic: packet.topic })
+          this.options.reject?.(packet.topic, retainedError)
+          skipped.add(packet)
+          return callback(null)
+        }
         const message = {
           topic: packet.topic,
           payload: packet.payload as Buffer,
@@ -64,7 +125,7 @@ export class EmbeddedBus implements Bus {
           if (packet.qos !== 1) return callback(null)
           publish(packet, client, (error) => {
             if (error) return callback(error)
-            publishedEarly.add(packet)
+            skipped.add(packet)
             callback(null)
           })
         })
@@ -75,7 +136,7 @@ export class EmbeddedBus implements Bus {
     const publish = publishInOrder(broker)
     broker.publish = ((packet: PublishPacket, client: Client | null | Done, done?: Done) => {
       const callback = (typeof client === 'function' ? client : done) ?? (() => {})
-      if (publishedEarly.delete(packet)) return process.nextTick(() => callback())
+      if (skipped.delete(packet)) return process.nextTick(() => callback())
       publish(packet, typeof client === 'function' ? null : client, callback)
     }) as Aedes['publish']
     await broker.listen()
@@ -85,25 +146,62 @@ export class EmbeddedBus implements Bus {
     broker.on('connectionError', (_client, error) =>
       logger.debug({ err: error.message }, 'mqtt connection error'),
     )
+    broker.on('unsubscribe', access.unsubscribed)
     this.broker = broker
-    const server = net.createServer((socket) => {
-      this.sockets.add(socket)
-      // aedes writes packet by packet (a SUBACK, then each retained message): with Nagle's algorithm a small
-      // write after another waits for the peer's delayed ACK, 40 ms on Linux.
-      socket.setNoDelay(true)
-      socket.once('close', () => this.sockets.delete(socket))
-      holdUntilResumed(broker.handle(socket), (clientId, packet) =>
+
+    const handle = (stream: Duplex, address: string | undefined) => {
+      guardStream(
+        stream,
+        { maxPacketSize: limits.maxPacketSize, maxFilters: limits.maxSubscriptions },
+        ({ kind, reason }) => refusals.note(kind, reason, { address }),
+      )
+      holdUntilResumed(broker.handle(stream), (clientId, packet) =>
         persistence.asyncPersistence.outgoingUnsent(clientId, packet),
       )
+    }
+    const secure =
+      exposure &&
+      tls.createServer(
+        {
+          ...exposure.tls,
+          // A certificate is asked for but not required: clients with a password have none.
+          requestCert: exposure.clientCertificates,
+          rejectUnauthorized: false,
+          handshakeTimeout: TLS_HANDSHAKE_MS,
+          minVersion: 'TLSv1.2',
+        },
+        (socket) => handle(socket, socket.remoteAddress),
+      )
+    secure?.on('tlsClientError', (error, socket) =>
+      refusals.note('tls', error.message, { address: socket.remoteAddress }),
+    )
+    const door = new FrontDoor({
+      what: 'MQTT',
+      flag: '--mqtt-port',
+      host,
+      port,
+      admit: (socket, open) => {
+        if (open >= limits.maxConnections) {
+          refusals.note('connection limit', `${limits.maxConnections} connections are open`, {
+            address: socket.remoteAddress,
+          })
+          return false
+        }
+        // aedes writes packet by packet (a SUBACK, then each retained message): with Nagle's algorithm a
+        // small write after another waits for the peer's delayed ACK, 40 ms on Linux.
+        socket.setNoDelay(true)
+        return true
+      },
+      local: (socket) => {
+        access.trust(socket)
+        handle(socket, socket.remoteAddress)
+      },
+      secure,
     })
-    this.server = server
-    server.listen(port, host)
-    // events.once rejects on 'error' by itself, so this one promise carries the listen failure.
-    await once(server, 'listening').catch((error: NodeJS.ErrnoException) => {
-      throw listenError(error, 'MQTT', host, port, '--mqtt-port')
-    })
-    const address = server.address() as net.AddressInfo
-    return `mqtt://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+    this.door = door
+    const listening = await door.listen()
+    // The core's own clients connect over loopback, whatever --host is.
+    return `mqtt://${urlHost(loopbackFor(host), listening)}`
   }
 
   publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
@@ -134,14 +232,12 @@ export class EmbeddedBus implements Bus {
   }
 
   async stop(): Promise<void> {
-    const { server, broker, persistence } = this
-    this.server = undefined
+    const { door, broker, persistence } = this
+    this.door = undefined
     this.broker = undefined
     this.persistence = undefined
-    if (server) {
-      server.close()
-      for (const socket of this.sockets) socket.destroy()
-    }
+    this.refusals.stop()
+    door?.close()
     // aedes never destroys its persistence; the database is closed by the core afterwards.
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
     await persistence?.destroy()

@@ -9,39 +9,80 @@ import { CallBackPersistence } from 'aedes-persistence/callBackPersistence.js'
 import type { Database, Statement } from 'better-sqlite3'
 import { QlobberTrue } from 'qlobber'
 import QlobberSub from 'qlobber/aedes/qlobber-sub.js'
+import { decodePacket, encodePacket, type PacketRow, replacer } from './packet-codec'
 
 // [MQTT-4.7.1-3]: `+` matches an empty level too (`te/+/+/+/+` matches `te/device/main//`). aedes'
 // live delivery does so; aedes-persistence's memory class does not, for retained messages and for the
 // subscriptions of offline sessions, so this class matches both itself.
 const MATCH = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
 
-function* matching(retained: Map<string, PersistencePacket>, pattern: string): Generator<PersistencePacket> {
-  const matcher = new QlobberTrue(MATCH).add(pattern)
-  for (const [topic, packet] of retained) if (matcher.test(topic)) yield packet
+/** Bytes a retained message is counted for, besides its payload: its row, page and packet fields. */
+const RETAINED_OVERHEAD = 256
+
+/**
+ * What a retained message takes in the database, roughly and deterministically: its payload, its topic
+ * twice (the row and the primary key's index) and a fixed overhead. A 60,000-character topic costs as
+ * much as its bytes say, however small its payload.
+ */
+export function retainedCost(topic: string, payloadBytes: number): number {
+  return 2 * Buffer.byteLength(topic) + payloadBytes + RETAINED_OVERHEAD
 }
 
 export interface SqlitePersistenceOptions {
   /** An open database with `brokerSchemaSql` applied. The caller owns it and closes it after `destroy()`. */
   db: Database
+  /** QoS 1/2 messages kept per persistent session; newer ones are dropped (default: no limit). */
+  maxQueuedMessages?: number
+  /** Told of each message dropped for a session whose queue is full. */
+  onQueueFull?: (clientId: string) => void
 }
 
 /**
  * aedes persistence that survives a restart and a kill -9: aedes' in-memory store, with every change written
  * synchronously to SQLite before it is applied in memory, and everything reloaded from SQLite in `setup()`.
  *
- * Outgoing queues are the exception: they live in SQLite only. The memory class cannot restore a queue
- * exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot be re-created
- * through its public methods), and an offline client's queue has no reason to occupy the heap.
+ * Outgoing queues and retained payloads are the exceptions: they live in SQLite only. The memory class cannot
+ * restore a queue exactly (its `outgoingEnqueue` resets `messageId`, and an entry replaced by a PUBREL cannot
+ * be re-created through its public methods), and neither an offline client's queue nor retained payloads
+ * (read when a subscription asks for them) have a reason to occupy the heap. The retained topics stay in
+ * memory with what each message takes: looking a long topic up in the database's index twice per message
+ * cost more CPU than anything else under a fuzz, and the retained store's bound bounds them too.
  */
 export class SqlitePersistence extends MemoryPersistence {
   readonly #db: Database
+  readonly #maxQueued: number
+  readonly #onQueueFull: (clientId: string) => void
   #sql: Statements | null = null
-  readonly #retained = new Map<string, PersistencePacket>()
   readonly #offline = new QlobberSub(MATCH)
+  /** Every retained topic, in the order first retained, with what its message takes (`retainedCost`). */
+  readonly #retained = new Map<string, number>()
+  #retainedBytes = 0
+  /** Client ids with stored subscriptions: the persistent sessions. */
+  readonly #sessions = new Set<string>()
 
   constructor(options: SqlitePersistenceOptions) {
     super()
     this.#db = options.db
+    this.#maxQueued = options.maxQueuedMessages ?? Number.POSITIVE_INFINITY
+    this.#onQueueFull = options.onQueueFull ?? (() => {})
+  }
+
+  /** What every retained message takes in the database, in bytes (see `retainedCost`). */
+  get retainedBytes(): number {
+    return this.#retainedBytes
+  }
+
+  /** What the retained message of `topic` takes (see `retainedCost`); 0 when there is none. */
+  retainedSize(topic: string): number {
+    return this.#retained.get(topic) ?? 0
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size
+  }
+
+  hasSession(clientId: string): boolean {
+    return this.#sessions.has(clientId)
   }
 
   override async setup(broker: PersistenceBroker): Promise<void> {
@@ -51,9 +92,10 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   async #load(sql: Statements): Promise<void> {
-    for (const row of sql.retainedAll.all()) {
-      const packet = decodePacket(row)
-      this.#retained.set(packet.topic ?? '', packet)
+    for (const { topic, bytes } of sql.retainedSizes.all()) {
+      const cost = retainedCost(topic, bytes ?? 0)
+      this.#retained.set(topic, cost)
+      this.#retainedBytes += cost
     }
 
     const subscriptionsByClient = new Map<string, PersistenceSubscription[]>()
@@ -65,6 +107,7 @@ export class SqlitePersistence extends MemoryPersistence {
       else subscriptionsByClient.set(row.client_id, [subscription])
     }
     for (const [id, subscriptions] of subscriptionsByClient) {
+      this.#sessions.add(id)
       this.#track(id, subscriptions)
       await super.addSubscriptions({ id }, subscriptions)
     }
@@ -91,27 +134,50 @@ export class SqlitePersistence extends MemoryPersistence {
   override async storeRetained(packet: PersistencePacket): Promise<void> {
     const sql = this.#statements()
     const topic = packet.topic ?? ''
+    const before = this.retainedSize(topic)
     // [MQTT-3.3.1-10]: a retained message with an empty payload removes the retained message of its topic.
     if (packet.payload === undefined || packet.payload.length === 0) {
       sql.retainedDelete.run(topic)
+      this.#retained.delete(topic)
+      this.#retainedBytes -= before
     } else {
-      const { packet: json, payload } = encodePacket(packet)
+      // The topic has its own column (and the primary key's index): it is not repeated in the packet's JSON.
+      const { topic: _, ...fields } = packet
+      const { packet: json, payload } = encodePacket(fields)
       sql.retainedUpsert.run(topic, json, payload)
+      const cost = retainedCost(topic, Buffer.byteLength(payload ?? ''))
+      this.#retained.set(topic, cost)
+      this.#retainedBytes += cost - before
     }
-    if (packet.payload === undefined || packet.payload.length === 0) this.#retained.delete(topic)
-    else this.#retained.set(topic, { ...packet })
+  }
+
+  /**
+   * The retained messages matching each filter in turn, in the order they were first retained; each payload
+   * is read from the database as the stream is consumed.
+   */
+  *#matching(patterns: string[]): Generator<PersistencePacket> {
+    for (const pattern of patterns) {
+      const matcher = new QlobberTrue(MATCH).add(pattern)
+      const topics = [...this.#retained.keys()].filter((topic) => matcher.test(topic))
+      for (const topic of topics) {
+        // A topic cleared since the list was read is skipped; `#sql` is null once destroyed.
+        const row = this.#sql?.retainedByTopic.get(topic)
+        if (row) yield { ...decodePacket(row), topic }
+      }
+    }
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return Readable.from(matching(this.#retained, pattern))
+    return Readable.from(this.#matching([pattern]))
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from(patterns.flatMap((pattern) => [...matching(this.#retained, pattern)]))
+    return Readable.from(this.#matching(patterns))
   }
 
   override async addSubscriptions(client: PersistenceClient, subs: PersistenceSubscription[]): Promise<void> {
     this.#statements().addSubscriptions(client.id, subs)
+    if (subs.length > 0) this.#sessions.add(client.id)
     this.#track(client.id, subs)
     await super.addSubscriptions(client, subs)
   }
@@ -125,13 +191,16 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   override async removeSubscriptions(client: PersistenceClient, topics: string[]): Promise<void> {
-    this.#statements().removeSubscriptions(client.id, topics)
+    const sql = this.#statements()
+    sql.removeSubscriptions(client.id, topics)
+    if (sql.subscriptionOfClient.get(client.id) === undefined) this.#sessions.delete(client.id)
     for (const topic of topics) this.#offline.remove(topic, { clientId: client.id, topic })
     await super.removeSubscriptions(client, topics)
   }
 
   override async cleanSubscriptions(client: PersistenceClient): Promise<void> {
     this.#statements().subscriptionsDeleteClient.run(client.id)
+    this.#sessions.delete(client.id)
     for (const sub of await super.subscriptionsByClient(client))
       this.#offline.remove(sub.topic, { clientId: client.id, topic: sub.topic })
     await super.cleanSubscriptions(client)
@@ -144,7 +213,20 @@ export class SqlitePersistence extends MemoryPersistence {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: PersistencePacket): Promise<void> {
-    this.#statements().enqueue([sub], new MemoryPersistence.Packet(packet))
+    this.#enqueue([sub], packet)
+  }
+
+  /** Queues a packet for the sessions whose queue has room; for the others it is dropped, and they are told. */
+  #enqueue(subs: { clientId: string }[], packet: PersistencePacket): void {
+    const sql = this.#statements()
+    const room: { clientId: string }[] = []
+    for (const sub of subs) {
+      const full =
+        Number.isFinite(this.#maxQueued) && sql.queued.get(sub.clientId, this.#maxQueued) === this.#maxQueued
+      if (full) this.#onQueueFull(sub.clientId)
+      else room.push(sub)
+    }
+    if (room.length > 0) sql.enqueue(room, new MemoryPersistence.Packet(packet))
   }
 
   override async outgoingEnqueueCombi(
@@ -153,7 +235,7 @@ export class SqlitePersistence extends MemoryPersistence {
   ): Promise<void> {
     // aedes calls this for every QoS 1/2 publish, usually with no offline-capable subscriber at all.
     if (subs.length === 0) return
-    this.#statements().enqueue(subs, new MemoryPersistence.Packet(packet))
+    this.#enqueue(subs, packet)
   }
 
   // The first queued packet either from the same broker with the same counter (it gets the message id the
@@ -261,70 +343,19 @@ export class SqlitePersistence extends MemoryPersistence {
 /** What aedes takes as its `persistence` option: the same callback/promise adapter as aedes' default store. */
 export function createSqlitePersistence(
   db: Database,
+  options: Omit<SqlitePersistenceOptions, 'db'> = {},
 ): CallBackPersistence<SqlitePersistenceOptions, SqlitePersistence> {
-  return new CallBackPersistence((options: SqlitePersistenceOptions) => new SqlitePersistence(options), {
+  return new CallBackPersistence((given: SqlitePersistenceOptions) => new SqlitePersistence(given), {
+    ...options,
     db,
   })
 }
 
-// Stored packet: `packet` is JSON of every field but the payload; `payload` is the payload itself, so
-// better-sqlite3 stores a Buffer as a BLOB and a string as TEXT and gives back the same type.
-interface PacketRow {
-  packet: string
-  payload: Buffer | string | null
-}
-
-// Tags for the JSON values that JSON cannot carry. U+0000 is forbidden in MQTT strings [MQTT-1.5.3-2], so no
-// topic, user property or other field from the wire can produce these keys.
-const BUFFER_TAG = '\u0000buffer'
-const UNDEFINED_TAG = '\u0000undefined'
-
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const raw = this[key]
-  // A field present but undefined (aedes-packet sets `messageId: undefined`) must come back present.
-  if (raw === undefined) return { [UNDEFINED_TAG]: true }
-  if (raw instanceof Uint8Array) {
-    return { [BUFFER_TAG]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') }
-  }
-  // Functions (a QoSPacket's writeCallback) are runtime state, not part of the packet.
-  return typeof value === 'function' ? undefined : value
-}
-
-function revive(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = revive(value[i])
-    return value
-  }
-  const record = value as Record<string, unknown>
-  const base64 = record[BUFFER_TAG]
-  if (typeof base64 === 'string') return Buffer.from(base64, 'base64')
-  if (UNDEFINED_TAG in record) return undefined
-  for (const key of Object.keys(record)) record[key] = revive(record[key])
-  return record
-}
-
-function encodePacket(packet: PersistencePacket): PacketRow {
-  const { payload, ...fields } = packet
-  if (typeof payload === 'string') return { packet: JSON.stringify(fields, replacer), payload }
-  if (payload instanceof Uint8Array) {
-    return {
-      packet: JSON.stringify(fields, replacer),
-      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-    }
-  }
-  // No payload (a PUBREL), or an odd one: it stays in the JSON, absent or tagged as it was.
-  return { packet: JSON.stringify(packet, replacer), payload: null }
-}
-
-function decodePacket(row: PacketRow): PersistencePacket {
-  const packet = revive(JSON.parse(row.packet)) as PersistencePacket
-  if (row.payload !== null) packet.payload = row.payload
-  return packet
-}
-
 interface Statements {
-  retainedAll: Statement<[], PacketRow>
+  retainedSizes: Statement<[], { topic: string; bytes: number | null }>
+  retainedByTopic: Statement<[string], PacketRow>
+  subscriptionOfClient: Statement<[string], number>
+  queued: Statement<[string, number], number>
   retainedUpsert: Statement<[string, string, Buffer | string | null]>
   retainedDelete: Statement<[string]>
   subscriptionsAll: Statement<[], { client_id: string; topic: string; qos: number; options: string }>
@@ -368,7 +399,18 @@ function prepareStatements(db: Database): Statements {
   )
 
   return {
-    retainedAll: db.prepare('SELECT packet, payload FROM broker_retained ORDER BY rowid'),
+    // octet_length() counts the bytes of a BLOB or TEXT from the record's header: a payload is not read.
+    retainedSizes: db.prepare(
+      'SELECT topic, octet_length(payload) AS bytes FROM broker_retained ORDER BY rowid',
+    ),
+    retainedByTopic: db.prepare('SELECT packet, payload FROM broker_retained WHERE topic = ?'),
+    subscriptionOfClient: db
+      .prepare('SELECT 1 FROM broker_subscriptions WHERE client_id = ? LIMIT 1')
+      .pluck() as Statement<[string], number>,
+    // Counts up to the limit only: the index on (client_id, seq) stops there.
+    queued: db
+      .prepare('SELECT count(*) FROM (SELECT 1 FROM broker_outgoing WHERE client_id = ? LIMIT ?)')
+      .pluck() as Statement<[string, number], number>,
     retainedUpsert: db.prepare(
       `INSERT INTO broker_retained (topic, packet, payload) VALUES (?, ?, ?)
        ON CONFLICT (topic) DO UPDATE SET packet = excluded.packet, payload = excluded.payload`,

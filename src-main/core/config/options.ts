@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { SyncConfigInput } from '../api/types'
+import type { MqttLimits } from '../broker/limits'
 
 /** Retention of stored history, in days. Rollups outlive raw samples so long charts stay cheap. */
 export interface Retention {
@@ -62,6 +63,21 @@ export interface CoreOptions {
   minFreeDiskBytes: number
   /** Cloud sync settings given on the command line: stored in the data dir at start. */
   syncConfig?: SyncConfigInput
+  /** Limits of the embedded broker (defaults in broker/limits.ts). */
+  mqttLimits?: Partial<MqttLimits>
+  /**
+   * TLS for clients beyond loopback (a `host` other than loopback): PEM files of the server certificate
+   * and its key. Without them, a self-signed pair is generated into DATA_DIR/tls on the first start.
+   */
+  tlsCertFile?: string
+  tlsKeyFile?: string
+  /** PEM CA certificates: an MQTT client beyond loopback with a certificate they signed needs no password. */
+  tlsCaFile?: string
+  /**
+   * MQTT users for clients beyond loopback, a passwd-like file (USER:HASH lines, scrypt or
+   * mosquitto_passwd's). Without it (and without `tlsCaFile`), one user is generated into DATA_DIR/mqtt-passwd.
+   */
+  mqttPasswordFile?: string
 }
 
 export const defaultRetention: Retention = {

@@ -329,7 +329,8 @@ export class Ingest {
       return `entity "${entity}" is not registered (and the data held for unregistered entities is at its limit)`
     }
     this.heldBytes += message.payload.length
-    queue.push(message)
+    // A copy: the payload may be a view of the socket's whole read buffer, which it would keep alive.
+    queue.push({ ...message, payload: Buffer.from(message.payload) })
     this.deps.logger.debug({ entity, topic: message.topic }, 'holding message until the entity is registered')
     return undefined
   }

@@ -256,9 +256,15 @@ export class Registrar {
     if (client !== undefined && this.quota.count(client) + chain.length > maxAutoRegisteredPerClient) {
       return `${topicId} is not auto-registered: this MQTT client has auto-registered ${this.quota.count(client)} entities, the most one client may; register entities explicitly`
     }
-    for (const id of chain) {
-      this.autoRegisterOne(id)
-      if (client !== undefined) this.quota.add(client, id)
+    try {
+      for (const id of chain) {
+        this.autoRegisterOne(id)
+        if (client !== undefined) this.quota.add(client, id)
+      }
+    } catch (error) {
+      // Its parent cannot have it (a service under a service): the data's reason, not a fault.
+      if (error instanceof RegistrationError) return `${topicId} is not auto-registered: ${error.message}`
+      throw error
     }
     return undefined
   }

@@ -34,6 +34,9 @@ export interface Simulator {
   readonly stats: { published: number }
 }
 
+/** How long a stop waits for a start still under way, in ms. */
+const START_WAIT_MS = 2000
+
 class MqttSimulator implements Simulator {
   readonly stats: SimStats = { published: 0 }
   private line: LineConnector | undefined
@@ -70,8 +73,13 @@ class MqttSimulator implements Simulator {
   }
 
   async stop(): Promise<void> {
-    // A stop during start waits for the start to settle, so no client is left connecting.
-    await this.starting?.catch(() => {})
+    // A stop during start waits for the start to settle, so no client is left connecting; but not
+    // for ever: a core refusing data (its disk full) holds the registrations' PUBACKs, and closing
+    // the clients is what ends that wait.
+    const starting = this.starting?.catch(() => {})
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([starting, new Promise((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)))])
+    clearTimeout(timer)
     this.starting = undefined
     const { line, load } = this
     this.line = undefined

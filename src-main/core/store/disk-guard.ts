@@ -1,4 +1,5 @@
 import { statfsSync } from 'node:fs'
+import { formatSize } from '../config/size'
 
 /** How often free space is read, in ms: statfs costs microseconds, and a disk fills in seconds. */
 const CHECK_MS = 1000
@@ -25,8 +26,6 @@ export interface DiskGuardDeps {
   now: () => number
   onChange: (state: DiskState) => void
 }
-
-const MiB = 1024 * 1024
 
 /**
  * Watches the data dir's volume. Below the reserve, or once the store fails to write, the core
@@ -68,12 +67,12 @@ export class DiskGuard {
 
   view(): DiskState {
     const { reserveBytes, dir } = this.deps
-    const free = this.freeBytes === null ? 'unknown' : `${(this.freeBytes / MiB).toFixed(1)} MiB`
+    const free = this.freeBytes === null ? 'unknown' : formatSize(this.freeBytes)
     const reason =
       this.condition === 'full'
         ? `disk full: the store cannot write (${this.storageError?.message ?? 'no space'}); new data is refused until space is freed`
         : this.condition === 'low'
-          ? `disk almost full: ${free} free on ${dir}, below the ${(reserveBytes / MiB).toFixed(0)} MiB reserve; new data is refused until space is freed`
+          ? `disk almost full: ${free} free on ${dir}, below the ${formatSize(reserveBytes)} reserve; new data is refused until space is freed`
           : null
     return { condition: this.condition, freeBytes: this.freeBytes, reserveBytes, since: this.since, reason }
   }

@@ -20,7 +20,7 @@ export function isObject(value: unknown): value is JsonObject {
 export const MAX_JSON_DEPTH = 128
 
 /** True when the JSON text nests arrays or objects deeper than `max` (brackets in strings ignored). */
-function nestsDeeperThan(text: string, max: number): boolean {
+export function nestsDeeperThan(text: string, max: number): boolean {
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {

@@ -13,7 +13,9 @@ let t: TestCore
 const sockets: WebSocket[] = []
 
 beforeAll(async () => {
-  t = await startCore()
+  // Larger messages than the broker's defaults on purpose: what is bounded here is the frame,
+  // whatever the broker was set to let through.
+  t = await startCore({ mqttLimits: { maxPacketSize: 1024 * 1024, maxRetainedSize: 1024 * 1024 } })
 })
 afterAll(async () => {
   for (const socket of sockets) socket.terminate()

@@ -219,6 +219,17 @@ describe('auto-registration (§1.6)', () => {
     })
   })
 
+  it('refuses, with the reason, to auto-register a service under a device registered as a service', async () => {
+    await start()
+    const errors = await errorsOf(t)
+    await pub(device, 'te/device/b//', { '@type': 'service', '@parent': 'device/main//' }, true)
+    await pub(device, 'te/device/b/service/x/e/door', { text: 'open' })
+    expect(await errors.about('te/device/b/service/x/e/door')).toBe(
+      'device/b/service/x is not auto-registered: parent device/b// is a service; only devices have children',
+    )
+    expect(await teEntity(t, 'device/b/service/x')).toBeUndefined()
+  })
+
   it('does not auto-register an empty payload (a clear of something unknown)', async () => {
     await start()
     await pub(device, 'te/device/ghost///a/high', '', true)
