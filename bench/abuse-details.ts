@@ -28,7 +28,7 @@ export function abuseDetails(r: AbusePhases): Array<{ id: AbuseId; text: string 
       .join('; ')
     out.push({
       id: 'n1',
-      text: `${packets}. ${health(v1.health)}; afterwards /health ${answer(v1.after.health)}, /status ${answer(v1.after.api)}, core ${v1.alive ? 'running' : 'GONE'}; RSS idle ${mb(v1.idleRss)}, peak ${mb(v1.peakRss)}, after ${mb(v1.rssAfter)}; data dir ${mb(v1.dataDirBytes)}`,
+      text: `${packets}. ${health(v1.health)}; afterwards /health ${answer(v1.after.health)}, /status ${answer(v1.after.api)}, core ${v1.alive ? 'running' : 'GONE'}; RSS idle ${mb(v1.idleRss)}, peak ${mb(v1.peakRss)}, after ${mb(v1.rssAfter)}; data dir ${mb(v1.dataDirBytes)}; the API shows \`device/big//\` with ${v1.stored.twinKeys ?? '?'} twin keys, ${v1.stored.events ?? '?'} events, ${v1.stored.alarms ?? '?'} alarms`,
     })
   }
   const v2 = r.n2.value
@@ -107,12 +107,13 @@ export function abuseMethod({ abuse: c }: AbusePhases): string[] {
     'process\'s VmRSS, "peak" its VmHWM (/proc/<pid>/status), "idle" its VmRSS 1 s after it was ready. An answer',
     `slower than 5 s counts as none. MB = 10^6 bytes. The report's sizes are kept where the group's few minutes allow.`,
     '',
-    `- **(n1) Huge packets**: a raw TCP client (MQTT 3.1.1 CONNECT, then one QoS 1 PUBLISH per connection) sends a retained`,
-    `  \`te/device/big///twin/blob1\` \`{"blob":"aaa…"}\` of ${c.packets.twinBytes.map(mb).join(', ')}, then ${mb(c.packets.hugeBytes)} each to`,
-    '  `…/e/huge` (`{"text":"aaa…"}`), `…/m/huge` (random bytes) and `…/a/huge` (retained alarm), as the report\'s R2 did',
-    '  (it also sent 1, 10 and 50 MB twin fragments first). The packet is generated while it is written, 1 MiB at a time,',
+    `- **(n1) Huge packets**: a raw TCP client (MQTT 3.1.1 CONNECT, then one QoS 1 PUBLISH per connection) sends retained`,
+    `  \`te/device/big///twin/blob<N>\` \`{"blob":"aaa…"}\` of ${c.packets.twinBytes.map(mb).join(', ')}, then ${mb(c.packets.hugeBytes)} each to`,
+    '  `…/e/huge` (`{"text":"aaa…"}`), `…/m/huge` (random bytes) and `…/a/huge` (retained alarm), as the report\'s R2 and',
+    '  R7 did. The packet is generated while it is written, 1 MiB at a time,',
     '  waiting for the socket to drain. The outcome is the PUBACK, the socket closed by the core (with the bytes the',
-    `  socket had taken), or neither within ${c.packets.answerTimeoutMs / 1000} s. /health is probed every 200 ms throughout.`,
+    `  socket had taken), or neither within ${c.packets.answerTimeoutMs / 1000} s. /health is probed every 200 ms throughout; afterwards`,
+    '  the API is asked what it holds of `device/big//` (twin keys, events, alarms): "stored" means that.',
     `- **(n2) Disk full**: the data dir (database and logs, the default layout: the report's R9a had its logs elsewhere, R9b`,
     `  not) on a fresh ${c.disk.volumeMiB} MiB tmpfs, \`--min-free-disk ${c.disk.reserve}\` so that the store itself fails as in the report. A device`,
     `  publishes \`te/device/disk01///m/load\` \`{"time":…,"value":i}\` at QoS 1 (${c.disk.inFlight} in flight, each time 1 ms after the last,`,

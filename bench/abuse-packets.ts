@@ -7,7 +7,9 @@ import { once } from 'node:events'
 import { readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import type { EntityDetail } from '../src-main/core/api/types'
 import { type Answers, answers, type HealthSummary, idleRss, watchHealth } from './abuse-probes'
+import { Api } from './api'
 import { memoryOf, removeDir, spawnCore, tempDir } from './processes'
 
 export interface PacketsConfig {
@@ -45,6 +47,8 @@ export interface PacketsResult {
   after: Answers
   alive: boolean
   dataDirBytes: number
+  /** What the API shows of `device/big//` afterwards; undefined where it did not answer. */
+  stored: { twinKeys?: number; events?: number; alarms?: number }
 }
 
 const CHUNK = 1024 * 1024
@@ -148,7 +152,9 @@ async function sendRaw(
   const started = performance.now()
   for (const chunk of [header, ...payloadChunks(p.bytes, p.prefix, p.suffix, p.filler)]) {
     if (closed || acked) break
-    if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), outcome])
+    // Not events.once: it rejects on the 'error' of a reset, which is an outcome here, not a failure.
+    if (!socket.write(chunk))
+      await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), outcome])
   }
   const timer = setTimeout(settle, timeoutMs)
   await outcome
@@ -164,6 +170,17 @@ async function sendRaw(
   }
   socket.destroy()
   return result
+}
+
+const BIG = encodeURIComponent('device/big//')
+
+/** A list's length or a twin's keys; none when the entity was never registered (404); undefined otherwise. */
+async function count(api: Api, pathname: string, of: (body: unknown) => number): Promise<number | undefined> {
+  try {
+    return of(await api.get<unknown>(pathname, 5_000))
+  } catch (error) {
+    return /: 404 /.test((error as Error).message) ? 0 : undefined
+  }
 }
 
 function dirBytes(dir: string): number {
@@ -222,6 +239,7 @@ export async function hugePackets(config: PacketsConfig): Promise<PacketsResult>
     for (const [i, p] of plan.entries())
       packets.push(await sendRaw(core.ready.mqtt, `bench-huge-${i}`, p, config.answerTimeoutMs))
     const health = await stopHealth()
+    const api = new Api(core.ready)
     const alive = core.process.exitCode === null && core.process.signalCode === null
     const after = await answers(core.ready)
     const memory = alive ? memoryOf(core.pid) : { rss: 0, peak: 0 }
@@ -234,6 +252,15 @@ export async function hugePackets(config: PacketsConfig): Promise<PacketsResult>
       after,
       alive,
       dataDirBytes: dirBytes(dataDir),
+      stored: {
+        twinKeys: await count(
+          api,
+          `/api/v1/entities/${BIG}`,
+          (e) => Object.keys((e as EntityDetail).twin).length,
+        ),
+        events: await count(api, `/api/v1/events?entity=${BIG}`, (list) => (list as unknown[]).length),
+        alarms: await count(api, `/api/v1/alarms?entity=${BIG}`, (list) => (list as unknown[]).length),
+      },
     }
   } finally {
     await core.stop()

@@ -9,9 +9,9 @@ import { abuseDetails, abuseMethod } from './abuse-details'
 import { answered } from './abuse-probes'
 import type { Phase, Status } from './report'
 
-/** The attack report's figures (issue 10; build 6dc6ac9, same kind of 2-core machine), by its test id. */
+/** The attack report's figures (issue 10; build 6dc6ac9 on a 2-vCPU AMD EPYC, 23.5 GiB), by its test id. */
 export const BEFORE: Record<AbuseId, string> = {
-  n1: 'R2, R7: 3 of 3 × 200 MB taken (the valid ones PUBACKed), 100 MB retained twin PUBACKed in 3.8 s; RSS peak 1.97 GB',
+  n1: 'R2, R7: 4 of 4 retained twins (1–100 MB) PUBACKed, 3 of 3 × 200 MB taken (the valid ones PUBACKed); RSS peak 1.97 GB',
   n2: 'R9a: 195,815 of 201,382 PUBACKed while full never stored; R9b (logs on the volume): wedged, HTTP timeouts, exit 1',
   n3: 'T3b: 129 of 45,121 lost over 10 SIGTERM restarts; T3: 182 of 161,406 over 25 kill -9',
   n4: 'R1: 100,000 registered in 30.4 s, RSS peak 672 MB; /entities 26 MB in 3.1 s; health p95 1.9 s',
@@ -60,8 +60,13 @@ function measured(r: AbusePhases, id: AbuseId): Measured | undefined {
       const closed = v.packets.filter((p) => p.outcome === 'closed')
       const most = Math.max(0, ...closed.map((p) => p.written))
       const api = v.alive && answered(v.after) && v.health.failed === 0
+      const { twinKeys, events, alarms } = v.stored
+      const nothing = twinKeys === 0 && events === 0 && alarms === 0
+      const stored = nothing
+        ? 'nothing stored'
+        : `stored: ${twinKeys ?? '?'} twin keys, ${events ?? '?'} events, ${alarms ?? '?'} alarms`
       return {
-        after: `${acked} of ${v.packets.length} PUBACKed, ${closed.length} closed${closed.length ? ` after ≤ ${mb(most)}` : ''}; ${rss(v.peakRss, v.idleRss)}; API ${api ? 'answering' : 'NOT answering'}`,
+        after: `${acked} of ${v.packets.length} PUBACKed, ${closed.length} closed${closed.length ? ` after ≤ ${mb(most)}` : ''}; ${stored}; ${rss(v.peakRss, v.idleRss)}; API ${api ? 'answering' : 'NOT answering'}`,
         status: check(api && under(v.peakRss, v.idleRss)),
       }
     }

@@ -32,8 +32,8 @@ export interface AbuseConfig {
 const MB = 1_000_000
 
 export const abuseConfig: AbuseConfig = {
-  // The report's 100 MB retained twin fragment and its three 200 MB packets (MQTT allows 256 MiB).
-  packets: { twinBytes: [100 * MB], hugeBytes: 200 * MB, answerTimeoutMs: 30_000 },
+  // The report's retained twin fragments and its three 200 MB packets (MQTT allows 256 MiB).
+  packets: { twinBytes: [1, 10, 50, 100].map((n) => n * MB), hugeBytes: 200 * MB, answerTimeoutMs: 30_000 },
   // The report's volume and fill time; the reserve off, so the store itself fails.
   disk: { volumeMiB: 64, fullSeconds: 10, inFlight: 20, acks: 2_000, reserve: '0' },
   sync: { cycles: 20, acksPerCycle: 1_000, inFlight: 10, site: 'bench-abuse', drainTimeoutMs: 60_000 },
