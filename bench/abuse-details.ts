@@ -9,7 +9,7 @@ const mb = (bytes: number) =>
   bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes < 10e6 ? 1 : 0)} MB`
 const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`
 const health = (h: HealthSummary) =>
-  `/health probed ${h.probes} times, slowest ${ms(h.maxMs)}, ${h.failed} without a 200${h.firstFailure === undefined ? '' : ` (first: ${h.firstFailure})`}`
+  `/health probed ${h.probes} time${h.probes === 1 ? '' : 's'}, slowest ${ms(h.maxMs)}, ${h.failed} without a 200${h.firstFailure === undefined ? '' : ` (first: ${h.firstFailure})`}`
 const answer = (a: number | string) => (typeof a === 'number' ? String(a) : `"${a}"`)
 
 function heldRun(name: string, v: HeldRun): string {

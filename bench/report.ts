@@ -249,7 +249,9 @@ export function consoleReport(r: BenchResults): string {
   const width = (key: keyof Row) => Math.max(...[head, ...table].map((row) => row[key].length))
   const line = (row: Row, status: string) =>
     `${row.id.padEnd(width('id'))}  ${row.measure.padEnd(width('measure'))}  ${row.result.padEnd(width('result'))}  ${row.target.padEnd(width('target'))}  ${status}`
-  const lines = [line(head, 'Status'), ...table.map((row) => line(row, row.status)), ...abuseConsoleLines(r)]
+  // With `--only` for the abuse group alone, the Results table has no rows to show.
+  const results = table.length ? [line(head, 'Status'), ...table.map((row) => line(row, row.status))] : []
+  const lines = [...results, ...abuseConsoleLines(r)]
   const problems = sanityProblems(r)
   lines.push(
     '',
