@@ -44,7 +44,7 @@ const mb = (bytes: number) =>
 const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`
 const check = (ok: boolean): Status => (ok ? 'PASS' : 'FAIL')
 const rss = (peak: number, idle: number) =>
-  `RSS peak ${mb(peak)} (idle ${mb(idle)}, ×${(peak / idle).toFixed(2)})`
+  `RSS peak ${mb(peak)} (idle ${mb(idle)}, ×${(peak / idle).toFixed(3)})`
 const under = (peak: number, idle: number) => peak < RSS_FACTOR * idle
 const answer = (a: number | string) => (typeof a === 'number' ? String(a) : `"${a}"`)
 
