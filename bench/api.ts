@@ -24,13 +24,15 @@ export interface Status {
 export class Api {
   constructor(private readonly ready: CoreReady) {}
 
-  get<T>(pathname: string): Promise<T> {
-    return this.request<T>('GET', pathname)
+  /** `timeoutMs`: give up (throw) when no answer came by then. */
+  get<T>(pathname: string, timeoutMs?: number): Promise<T> {
+    return this.request<T>('GET', pathname, undefined, timeoutMs)
   }
 
-  private async request<T>(method: string, pathname: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, pathname: string, body?: unknown, timeoutMs?: number): Promise<T> {
     const response = await fetch(new URL(pathname, this.ready.http), {
       method,
+      signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
       headers: {
         authorization: `Bearer ${this.ready.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),

@@ -14,6 +14,8 @@ const children = new Set<ChildProcess>()
 /** Cores started under a wrapper (strace): the wrapper is the child, the core its child. */
 const wrapped = new Set<number>()
 const dirs = new Set<string>()
+/** Other things to undo on any ending, after the children are killed (e.g. a tmpfs to unmount). */
+const undos = new Set<() => void>()
 /** Holds ready files, outside the data dirs so a "fresh" data dir really is empty. */
 let runDir: string | undefined
 let readyCount = 0
@@ -34,9 +36,25 @@ export function cleanupAll(): void {
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   children.clear()
+  for (const undo of undos) {
+    try {
+      undo()
+    } catch {
+      // best effort: the next undo and the temp dirs still go
+    }
+  }
+  undos.clear()
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   dirs.clear()
   runDir = undefined
+}
+
+/** Runs `undo` at cleanup unless the returned function is called first (the phase undid it itself). */
+export function onCleanup(undo: () => void): () => void {
+  undos.add(undo)
+  return () => {
+    undos.delete(undo)
+  }
 }
 
 export interface Child {
@@ -174,6 +192,11 @@ export async function spawnCore(
     throw new Error(`ready file pid ${ready.pid} is not the child's pid ${child.pid}`)
   }
   return { ...child, ready, readyMs }
+}
+
+/** `edgetwin <args>` for a command other than `serve` (e.g. `cloud-tail`), stopped at cleanup. */
+export function spawnCli(args: string[]): Child {
+  return track(spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
 }
 
 /** Starts the plain aedes broker of bench/broker-child.ts in its own process; resolves with its URL. */

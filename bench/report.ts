@@ -1,5 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import type { AbusePhases } from './abuse'
+import { abuseConsoleLines, abuseMarkdown, abuseSanityProblems } from './abuse-report'
 import type { BrokerAloneResult, ThroughputConfig } from './broker-alone'
 import type { EndToEndResult } from './end-to-end'
 import type { FootprintConfig, FootprintResult } from './footprint'
@@ -33,7 +35,7 @@ export interface ProfileRun {
   error?: string
 }
 
-export interface BenchResults extends UiPhases, SyncPhases {
+export interface BenchResults extends UiPhases, SyncPhases, AbusePhases {
   machine: Machine
   throughput: ThroughputConfig
   latencyConfig: LatencyConfig
@@ -78,8 +80,13 @@ const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
 const check = (ok: boolean): Status => (ok ? 'PASS' : 'FAIL')
 
-/** Counts that must agree for a throughput or latency figure to mean anything. */
+/** Counts that must agree for any figure of the bench to mean anything. */
 export function sanityProblems(r: BenchResults): string[] {
+  return [...resultsSanityProblems(r), ...abuseSanityProblems(r)]
+}
+
+/** Counts that must agree for a figure of the Results table to mean anything. */
+function resultsSanityProblems(r: BenchResults): string[] {
   const problems: string[] = []
   const a = r.a.value
   if (a && a.received !== a.sent) problems.push(`(a) ${a.sent} messages sent, ${a.received} received`)
@@ -221,7 +228,10 @@ const BUSY = 0.3
 const DAY_MS = 86_400_000
 
 function busyPhases(r: BenchResults): string[] {
-  const phases = { a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g, h: r.h, j: r.j, k: r.k, l: r.l }
+  const phases = {
+    ...{ a: r.a, b: r.b, c: r.c, d: r.d, e: r.e, f: r.f, g: r.g, h: r.h, j: r.j, k: r.k, l: r.l },
+    ...{ n1: r.n1, n2: r.n2, n3: r.n3, n4: r.n4, n5: r.n5, n6: r.n6, n7: r.n7, n8: r.n8, n9: r.n9 },
+  }
   return Object.entries(phases).flatMap(([id, p]) =>
     p.foreignCores !== undefined && p.foreignCores > BUSY ? [`${id} (${p.foreignCores.toFixed(2)})`] : [],
   )
@@ -239,7 +249,9 @@ export function consoleReport(r: BenchResults): string {
   const width = (key: keyof Row) => Math.max(...[head, ...table].map((row) => row[key].length))
   const line = (row: Row, status: string) =>
     `${row.id.padEnd(width('id'))}  ${row.measure.padEnd(width('measure'))}  ${row.result.padEnd(width('result'))}  ${row.target.padEnd(width('target'))}  ${status}`
-  const lines = [line(head, 'Status'), ...table.map((row) => line(row, row.status))]
+  // With `--only` for the abuse group alone, the Results table has no rows to show.
+  const results = table.length ? [line(head, 'Status'), ...table.map((row) => line(row, row.status))] : []
+  const lines = [...results, ...abuseConsoleLines(r)]
   const problems = sanityProblems(r)
   lines.push(
     '',
@@ -299,7 +311,7 @@ export function markdownReport(r: BenchResults): string {
   const m = r.machine
   const t = r.throughput
   const table = rows(r)
-  const problems = sanityProblems(r)
+  const problems = resultsSanityProblems(r)
   const { a, b, c, d, e, f, g } = r
   const out: string[] = [
     '# Benchmarks',
@@ -433,6 +445,7 @@ export function markdownReport(r: BenchResults): string {
     '',
     'Each server runs in its own process so the load generator never shares its event loop. All',
     'traffic is on 127.0.0.1; every child process and temp dir is removed at the end.',
+    ...abuseMarkdown(r, load),
   )
   if (r.profiles.length) {
     out.push('', '## Where the time goes', '')

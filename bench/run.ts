@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import type { Browser } from 'playwright-core'
 import { launchChromium } from '../test/helpers/chromium'
+import { ABUSE_IDS, abusePhases } from './abuse'
 import { brokerAlone, type ThroughputConfig } from './broker-alone'
 import { endToEnd } from './end-to-end'
 import { type FootprintConfig, footprint } from './footprint'
@@ -68,8 +69,8 @@ const syncConfig: SyncBenchConfig = {
 }
 /** Longest wait for other processes on a shared machine to calm down before a sensitive phase. */
 const QUIET_WAIT_MS = 20_000
-/** The whole bench is abandoned (children killed, dirs removed) after this long. */
-const WATCHDOG_MS = 9 * 60_000
+/** The whole bench is abandoned (children killed, dirs removed) after this long: about twice a run. */
+const WATCHDOG_MS = 15 * 60_000
 
 function log(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`)
@@ -192,6 +193,7 @@ async function main(): Promise<number> {
     () => syncDrain(syncConfig),
     QUIET_WAIT_MS / 4,
   )
+  const abuse = await abusePhases(phase, QUIET_WAIT_MS / 4)
 
   const profiles: ProfileRun[] = []
   const cValue = c.value
@@ -239,6 +241,7 @@ async function main(): Promise<number> {
     k,
     sync: syncConfig,
     l,
+    ...abuse,
     profiles,
     seconds: (performance.now() - began) / 1000,
     only,
@@ -247,7 +250,9 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${consoleReport(results)}\n`)
   // Targets missed are results; a phase that could not run or counts that disagree are failures.
   const broken =
-    [a, b, c, d, e, f, g, h, j, k, l].some((p) => p.error !== undefined) || sanityProblems(results).length > 0
+    [a, b, c, d, e, f, g, h, j, k, l, ...ABUSE_IDS.map((id) => abuse[id])].some(
+      (p) => p.error !== undefined,
+    ) || sanityProblems(results).length > 0
   return broken ? 1 : 0
 }
 
