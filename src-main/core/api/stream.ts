@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { CoreParts } from '../app'
 import type { Change } from '../twin/changes'
+import { SESSION_COOKIE } from './auth'
 import { type Batch, Coalescer, encodeFrames, toStreamChange } from './stream-frames'
 import type { StreamFrame } from './stream-protocol'
 
@@ -17,11 +18,18 @@ const TRY_AGAIN_LATER = 1013
 /** A client that has not read this much gets no more until it catches up (its changes keep coalescing). */
 const MAX_BUFFERED_BYTES = 1024 * 1024
 
+/** How often the session behind a cookie-opened stream is checked, in ms: a logout ends it within this. */
+const SESSION_CHECK_MS = 10_000
+/** Close code for a stream whose session ended (4000–4999 are the application's, RFC 6455 §7.4.2). */
+const SESSION_ENDED = 4401
+
 /** A frame's JSON, encoded once for every connection, sent as a text message. */
 const send = (socket: WebSocket, frame: Buffer) => socket.send(frame, { binary: false })
 
 interface Client {
   socket: WebSocket
+  /** The UI session the stream was opened with (none with the bearer token): it ends with it. */
+  session?: string
   /** While the client is behind: what it has missed, coalesced, sent once it has read its backlog. */
   behind?: Coalescer
 }
@@ -37,11 +45,12 @@ class StreamHub {
   private readonly shared = new Coalescer()
   private unsubscribe: (() => void) | undefined
   private timer: NodeJS.Timeout | undefined
+  private sessionTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly parts: CoreParts) {}
 
   /** Adds a connection; false (and closed with a reason) when the core has as many as it takes. */
-  add(socket: WebSocket): boolean {
+  add(socket: WebSocket, session: string | undefined): boolean {
     if (this.clients.size >= MAX_STREAM_CONNECTIONS) {
       socket.close(
         TRY_AGAIN_LATER,
@@ -49,7 +58,7 @@ class StreamHub {
       )
       return false
     }
-    const client: Client = { socket }
+    const client: Client = { socket, session }
     this.clients.add(client)
     socket.on('close', () => {
       this.clients.delete(client)
@@ -59,8 +68,17 @@ class StreamHub {
       // Subscribed only while someone watches: with no UI open the change feed collects nothing.
       this.unsubscribe = this.parts.changes.subscribe(this.receive)
       this.timer = setInterval(this.tick, STREAM_INTERVAL_MS)
+      this.sessionTimer = setInterval(this.checkSessions, SESSION_CHECK_MS)
     }
     return true
+  }
+
+  /** A stream lives no longer than the UI session it was opened with (logout, expiry, a new token). */
+  private readonly checkSessions = () => {
+    for (const client of this.clients) {
+      if (client.session !== undefined && !this.parts.sessions.check(client.session))
+        client.socket.close(SESSION_ENDED, 'the session ended: log in again')
+    }
   }
 
   stop(): void {
@@ -99,7 +117,9 @@ class StreamHub {
     this.unsubscribe?.()
     this.unsubscribe = undefined
     clearInterval(this.timer)
+    clearInterval(this.sessionTimer)
     this.timer = undefined
+    this.sessionTimer = undefined
     // Nothing left to send to: forget what was collected.
     this.shared.take()
   }
@@ -116,8 +136,9 @@ export function streamRoutes(parts: CoreParts): FastifyPluginAsync {
         websocket: true,
         schema: { summary: 'WebSocket of coalesced live changes (frames: StreamFrame)', tags: ['stream'] },
       },
-      (socket: WebSocket) => {
-        if (!hub.add(socket)) return
+      (socket: WebSocket, request) => {
+        const session = request.actor === 'ui' ? request.cookies[SESSION_COOKIE] : undefined
+        if (!hub.add(socket, session)) return
         // Clients only listen; anything they send is ignored.
         socket.on('message', () => {})
         const hello: StreamFrame = {

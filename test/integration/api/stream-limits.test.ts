@@ -157,4 +157,30 @@ describe('live stream limits', () => {
     stalled.ws.close()
     reading.ws.close()
   })
+
+  it('ends a stream opened with the UI session when that session ends (logout), not one opened with the token', async () => {
+    const login = await fetch(`${t.ready.http}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: t.ready.token }),
+    })
+    expect(login.status).toBe(204)
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
+    const origin = t.ready.http
+    const ui = new WebSocket(`${origin.replace('http', 'ws')}/api/v1/stream`, { headers: { cookie, origin } })
+    sockets.push(ui)
+    await new Promise((resolve, reject) => {
+      ui.once('message', resolve)
+      ui.once('error', reject)
+    })
+    const closed = new Promise<[number, string]>((resolve) =>
+      ui.once('close', (code, reason) => resolve([code, String(reason)])),
+    )
+    const api = await watch()
+
+    const logout = await fetch(`${origin}/api/v1/session`, { method: 'DELETE', headers: { cookie, origin } })
+    expect(logout.status).toBe(204)
+    expect(await closed).toEqual([4401, 'the session ended: log in again'])
+    expect(api.ws.readyState).toBe(WebSocket.OPEN)
+  }, 30_000)
 })
