@@ -8,6 +8,7 @@ import { readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import type { EntityDetail } from '../src-main/core/api/types'
+import { connect, field, remainingLength } from '../test/helpers/raw-mqtt'
 import { type Answers, answers, type HealthSummary, idleRss, watchHealth } from './abuse-probes'
 import { Api } from './api'
 import { memoryOf, removeDir, spawnCore, tempDir } from './processes'
@@ -52,31 +53,6 @@ export interface PacketsResult {
 }
 
 const CHUNK = 1024 * 1024
-
-/** MQTT's variable byte integer (MQTT 3.1.1 §2.2.3). */
-function remainingLength(n: number): Buffer {
-  const bytes: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (n > 0)
-  return Buffer.from(bytes)
-}
-
-const utf8String = (text: string) => {
-  const bytes = Buffer.from(text)
-  const length = Buffer.alloc(2)
-  length.writeUInt16BE(bytes.length)
-  return Buffer.concat([length, bytes])
-}
-
-/** CONNECT, MQTT 3.1.1, clean session, keep-alive 60 s. */
-function connectPacket(clientId: string): Buffer {
-  const body = Buffer.concat([utf8String('MQTT'), Buffer.from([4, 0x02, 0, 60]), utf8String(clientId)])
-  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body])
-}
 
 /** The payload in chunks: `prefix`, filler, `suffix`, `bytes` in all; one filler buffer reused. */
 function* payloadChunks(bytes: number, prefix: string, suffix: string, filler: Buffer): Generator<Buffer> {
@@ -132,7 +108,7 @@ async function sendRaw(
   })
   socket.on('error', () => {})
   await once(socket, 'connect')
-  socket.write(connectPacket(clientId))
+  socket.write(connect({ clientId }))
   const deadline = performance.now() + 10_000
   while (received.length < 4 && !closed && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 5))
@@ -141,7 +117,7 @@ async function sendRaw(
     throw new Error(`no CONNACK for ${clientId}: ${received.subarray(0, 4).toString('hex') || 'nothing'}`)
   }
   const connectBytes = socket.bytesWritten
-  const variableHeader = Buffer.concat([utf8String(p.topic), Buffer.from([0, 1])])
+  const variableHeader = Buffer.concat([field(p.topic), Buffer.from([0, 1])])
   const remaining = variableHeader.length + p.bytes
   const header = Buffer.concat([
     Buffer.from([0x30 | (1 << 1) | (p.retain ? 1 : 0)]),

@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FailureLimiter } from '../auth/failure-limiter'
 import type { SessionStore } from '../auth/session-store'
-import { type HostPolicy, isLoopbackName } from './host-policy'
+import { isLoopbackAddress } from '../exposure/addresses'
+import type { HostPolicy } from './host-policy'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -63,7 +64,7 @@ export class AccessGuard {
       return refuse(reply, 403, 'cross-origin request refused')
     const config = request.routeOptions.config
     if (request.is404 || config.public) return
-    if (config.loopback && isLoopbackName(request.socket.remoteAddress ?? '')) return
+    if (config.loopback && isLoopbackAddress(request.socket.remoteAddress)) return
 
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]
     if (bearer !== undefined) {

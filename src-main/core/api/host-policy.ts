@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import os from 'node:os'
+import { hostKind, isLoopbackAddress } from '../exposure/addresses'
 
 /** How often the machine's addresses are read again (they change with DHCP, Wi-Fi, VPNs). */
 const ADDRESSES_TTL_MS = 10_000
@@ -15,14 +16,6 @@ export function splitHost(value: string): { name: string; port?: number } | unde
 
 /** `[::1]` and `::1` are one name. */
 const bare = (name: string) => name.replace(/^\[(.*)\]$/, '$1')
-
-/** localhost, 127.0.0.0/8 and ::1: what only this machine can be reached as. */
-export function isLoopbackName(name: string): boolean {
-  const host = bare(name)
-  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host)
-}
-
-const WILDCARD = new Set(['0.0.0.0', '::', ''])
 
 /**
  * Which names this core answers to (against DNS rebinding: a page whose name was re-pointed at this
@@ -63,8 +56,10 @@ export class HostPolicy {
     // Without a port a browser means the scheme's default, which the core is rarely listening on.
     const port = parsed.port ?? 80
     if (port !== localPort) return false
-    if (isLoopbackName(name) || name === bare(this.listenHost.toLowerCase())) return true
-    return WILDCARD.has(this.listenHost) && this.machineNames().has(name)
+    // localhost, 127.0.0.0/8 and ::1: what only this machine can be reached as.
+    if (name === 'localhost' || isLoopbackAddress(name)) return true
+    if (name === bare(this.listenHost.toLowerCase())) return true
+    return hostKind(this.listenHost) === 'wildcard' && this.machineNames().has(name)
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { LineBudget } from '../config/line-budget'
 
 /** Why the broker closed a connection or refused what a client sent. */
 export type RefusalKind =
@@ -22,36 +23,20 @@ const LINES_PER_SECOND = 10
  */
 export class RefusalLog {
   readonly counts: Partial<Record<RefusalKind, number>> = {}
-  private budget = LINES_PER_SECOND
-  private suppressed = 0
-  private timer: NodeJS.Timeout | undefined
+  private readonly budget: LineBudget
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    this.budget = new LineBudget(LINES_PER_SECOND, (count) =>
+      logger.warn({ count }, 'more mqtt refusals (not logged one by one)'),
+    )
+  }
 
   note(kind: RefusalKind, reason: string, details: Record<string, unknown> = {}): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1
-    this.timer ??= setInterval(() => this.refill(), 1000).unref()
-    if (this.budget <= 0) {
-      this.suppressed++
-      return
-    }
-    this.budget--
-    this.logger.warn({ ...details, kind, reason }, 'mqtt refused')
-  }
-
-  private refill(): void {
-    if (this.suppressed > 0) {
-      this.logger.warn({ count: this.suppressed }, 'more mqtt refusals (not logged one by one)')
-      this.suppressed = 0
-    } else if (this.budget === LINES_PER_SECOND) {
-      clearInterval(this.timer)
-      this.timer = undefined
-    }
-    this.budget = LINES_PER_SECOND
+    if (this.budget.take()) this.logger.warn({ ...details, kind, reason }, 'mqtt refused')
   }
 
   stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    this.budget.stop()
   }
 }

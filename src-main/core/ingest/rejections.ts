@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { LineBudget } from '../config/line-budget'
 
 /** Rejections reported per second before the rest are only counted (a flood must not become one). */
 const REPORTS_PER_SECOND = 50
@@ -8,45 +9,25 @@ const REPORTS_PER_SECOND = 50
  * counts the rest and reports the count, so a misbehaving client cannot turn into a log flood.
  */
 export class RejectionReporter {
-  private budget = REPORTS_PER_SECOND
-  private suppressed = 0
-  private timer: NodeJS.Timeout | undefined
+  private readonly budget: LineBudget
 
   constructor(
     private readonly logger: Logger,
     private readonly publish: (text: string) => void,
-  ) {}
+  ) {
+    this.budget = new LineBudget(REPORTS_PER_SECOND, (count) => {
+      logger.warn({ count }, 'more messages rejected (not reported one by one)')
+      publish(JSON.stringify({ error: `${count} more messages rejected`, time: new Date().toISOString() }))
+    })
+  }
 
   report(topic: string, reason: string): void {
-    this.timer ??= setInterval(() => this.refill(), 1000).unref()
-    if (this.budget <= 0) {
-      this.suppressed++
-      return
-    }
-    this.budget--
+    if (!this.budget.take()) return
     this.logger.warn({ topic, reason }, 'rejected message')
     this.publish(JSON.stringify({ topic, error: reason, time: new Date().toISOString() }))
   }
 
-  private refill(): void {
-    if (this.suppressed > 0) {
-      this.logger.warn({ count: this.suppressed }, 'more messages rejected (not reported one by one)')
-      this.publish(
-        JSON.stringify({
-          error: `${this.suppressed} more messages rejected`,
-          time: new Date().toISOString(),
-        }),
-      )
-      this.suppressed = 0
-    } else if (this.budget === REPORTS_PER_SECOND) {
-      clearInterval(this.timer)
-      this.timer = undefined
-    }
-    this.budget = REPORTS_PER_SECOND
-  }
-
   stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    this.budget.stop()
   }
 }
