@@ -169,22 +169,17 @@ describe('desired properties on the simulated line', () => {
     const twin = await bus.next(
       (m) => m.topic === 'te/device/filler///twin/nominalSpeedBpm' && m.payload === '120',
     )
-    // Once its twin says 120 the line runs at most 120 bottles/min, and stays there. (The twin and the
-    // measurements come from two clients: a measurement or two of the ticks before may arrive after it.)
+    // Once its twin says 120 the line runs at most 120 bottles/min, and stays there. The twin and the
+    // measurements come from two clients, so a few measurements of the ticks before may arrive after
+    // it (and, while the line ramps up from a stop, some of those may be below 120): allow the first
+    // ten, then none above 120.
     const from = bus.messages.indexOf(twin)
     const speeds = () =>
       bus.messages
         .filter((m, i) => i > from && m.topic === 'te/device/filler///m/filling')
         .map((m) => JSON.parse(m.payload).speed as number)
-    await vi.waitFor(() => expect(speeds().length).toBeGreaterThanOrEqual(20), { timeout: 10_000 })
-    const settled = speeds().findIndex((speed) => speed <= 120)
-    expect(settled).toBeGreaterThanOrEqual(0)
-    expect(settled).toBeLessThan(5)
-    expect(
-      speeds()
-        .slice(settled)
-        .filter((speed) => speed > 120),
-    ).toEqual([])
+    await vi.waitFor(() => expect(speeds().length).toBeGreaterThanOrEqual(30), { timeout: 10_000 })
+    expect(speeds().slice(10).filter((speed) => speed > 120)).toEqual([])
   })
 
   it('with simulated faults the device fails the write and answers 500 for each property', async () => {
