@@ -26,25 +26,35 @@ async function raise(topic: string, severity: string, text: string) {
 
 /** Freezes every running animation at `ms` into its cycle, so a screenshot shows one phase. */
 function freezeAnimations(page: Page, ms: number): Promise<void> {
-  return page.evaluate((at) => {
-    for (const animation of document.getAnimations()) {
+  return page.locator('html').evaluate((root, at) => {
+    for (const animation of root.ownerDocument.getAnimations()) {
       animation.pause()
       animation.currentTime = at
     }
   }, ms)
 }
 
+/** A computed style of the element the locator finds. */
+function styleOf(locator: ReturnType<Page['locator']>, property: 'animationName' | 'boxShadow' | 'display') {
+  return locator.evaluate(
+    (element, name) => element.ownerDocument.defaultView?.getComputedStyle(element)[name],
+    property,
+  )
+}
+
 /** Elements of the main area that cut their content or reach past the screen's right edge. */
 function clipped(page: Page): Promise<string[]> {
   return page.locator('main').evaluate((main) => {
-    const width = window.innerWidth
+    const view = main.ownerDocument.defaultView
+    if (!view) return ['no window']
     const found: string[] = []
-    // What is hidden on purpose for screen readers only (clipped to nothing) is not cut off.
-    const hidden = (element: Element | null): boolean =>
-      element !== null && (getComputedStyle(element).clipPath !== 'none' || hidden(element.parentElement))
     for (const element of [main, ...main.querySelectorAll('*')]) {
-      if (hidden(element)) continue
-      const style = getComputedStyle(element)
+      // What is hidden on purpose for screen readers only (clipped to nothing) is not cut off.
+      let hidden = false
+      for (let e: typeof element | null = element; e && !hidden; e = e.parentElement)
+        hidden = view.getComputedStyle(e).clipPath !== 'none'
+      if (hidden) continue
+      const style = view.getComputedStyle(element)
       const name = `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}`
       if (
         (style.overflowX === 'auto' || style.overflowX === 'hidden') &&
@@ -52,7 +62,8 @@ function clipped(page: Page): Promise<string[]> {
       )
         found.push(`${name} cuts ${element.scrollWidth - element.clientWidth} px`)
       const box = element.getBoundingClientRect()
-      if (box.width > 0 && box.right > width + 1) found.push(`${name} reaches ${Math.round(box.right)} px`)
+      if (box.width > 0 && box.right > view.innerWidth + 1)
+        found.push(`${name} reaches ${Math.round(box.right)} px`)
     }
     return found
   })
@@ -78,12 +89,12 @@ describe('alarms at a kiosk and on a phone', () => {
     await banner.getByRole('link', { name: /^and \d+ more$/ }).waitFor()
     await expect.poll(() => banner.textContent()).toMatch(/^\s*critical alarm/)
     expect(await banner.getAttribute('class')).toMatch(/\bflash\b/)
-    expect(await banner.evaluate((el) => getComputedStyle(el).animationName)).toBe('alarm-flash')
+    expect(await styleOf(banner, 'animationName')).toBe('alarm-flash')
 
     // The horn: a kiosk has it on, but the browser allows sound only after a gesture.
     await page.getByRole('button', { name: 'Tap to enable sound' }).tap()
     await page.getByRole('button', { name: 'Silence' }).waitFor()
-    expect(await page.evaluate(() => typeof AudioContext)).toBe('function')
+    expect(await page.evaluate(() => 'AudioContext' in globalThis)).toBe(true)
 
     await freezeAnimations(page, 0)
     await page.screenshot({ path: shot('alarm-banner-kiosk-flash-on') })
@@ -110,12 +121,8 @@ describe('alarms at a kiosk and on a phone', () => {
     await raise('te/device/filler///a/e2e_pressure', 'critical', 'Fill pressure lost')
     const banner = page.getByRole('alert').filter({ hasText: /critical alarm/ })
     await banner.waitFor()
-    const style = await banner.evaluate((el) => {
-      const computed = getComputedStyle(el)
-      return { animation: computed.animationName, frame: computed.boxShadow }
-    })
-    expect(style.animation).toBe('none')
-    expect(style.frame).toMatch(/inset/)
+    expect(await styleOf(banner, 'animationName')).toBe('none')
+    expect(await styleOf(banner, 'boxShadow')).toMatch(/inset/)
     await context.close()
   })
 
@@ -130,7 +137,7 @@ describe('alarms at a kiosk and on a phone', () => {
     await page.getByRole('heading', { level: 1, name: 'Alarms' }).waitFor()
     const card = page.locator('main tr').filter({ hasText: 'Cap torque drifting' })
     await card.waitFor()
-    expect(await card.evaluate((el) => getComputedStyle(el).display)).toBe('block')
+    expect(await styleOf(card, 'display')).toBe('block')
     await freezeAnimations(page, 0)
     await page.screenshot({ path: shot('alarms-phone-390'), fullPage: true })
     expect(await clipped(page)).toEqual([])

@@ -144,7 +144,7 @@ describe('AlarmBanner', () => {
           ...critical,
           status: 'acknowledged',
           acknowledgedBy: 'ui',
-          comments: [{ time: Date.now(), author: 'ui', text: body.text }],
+          comments: [{ time: Date.now(), author: 'ui', text: (body as { text: string }).text }],
         }
       return undefined
     })

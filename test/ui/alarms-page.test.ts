@@ -173,11 +173,12 @@ describe('Alarms page', () => {
       const match = /^\/api\/v1\/alarms\/(\d+)\/shelve$/.exec(url.pathname)
       const found = match && alarms.find((a) => a.id === Number(match[1]))
       if (method !== 'POST' || !found) return undefined
+      const shelf = body as { minutes: number; reason: string }
       return {
         ...found,
-        shelvedUntil: Date.now() + body.minutes * 60_000,
+        shelvedUntil: Date.now() + shelf.minutes * 60_000,
         shelvedBy: 'ui',
-        shelveReason: body.reason,
+        shelveReason: shelf.reason,
       }
     })
     render(AlarmsPage, { twin })
