@@ -39,6 +39,8 @@ import { SyncService } from './sync'
 import { SyncConfigStore } from './sync/config-store'
 import { HybridClock } from './sync/hlc'
 import { Outbox } from './sync/outbox'
+import type { AlarmActionDeps } from './telemetry/alarm-actions'
+import { ShelfExpiry } from './telemetry/alarm-shelf-expiry'
 import { AlarmStore } from './telemetry/alarm-store'
 import { EventStore } from './telemetry/event-store'
 import { SeriesStore } from './telemetry/series-store'
@@ -73,6 +75,9 @@ export interface CoreParts {
   series: SeriesStore
   events: EventStore
   alarms: AlarmStore
+  /** What operator actions on alarms (acknowledge, clear, shelve, comment) need. */
+  alarmActions: AlarmActionDeps
+  shelfExpiry: ShelfExpiry
   audit: AuditStore
   bus: Bus
   /** TLS and MQTT users for clients beyond loopback; undefined on a loopback host. */
@@ -163,7 +168,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const entities = new EntityStore(db, writer, changes.push, Date.now)
       const series = new SeriesStore(db, writer)
       const events = new EventStore(db, writer)
-      const alarms = new AlarmStore(db, writer)
+      const alarms = new AlarmStore(db, writer, { groupOf: (id) => topDevice(entities, id), now: Date.now })
       const audit = new AuditStore(db, writer)
       const sessions = new SessionStore(db, token)
       const operations = new OperationStore(db, writer)
@@ -278,6 +283,17 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       if (!entities.has(MAIN_DEVICE))
         ingest.registrar.apply(ingest.registrar.validate(MAIN_DEVICE, { '@type': 'device' }), false)
 
+      const alarmActions: AlarmActionDeps = {
+        alarms,
+        entities,
+        audit,
+        bus,
+        notify: changes.push,
+        topicRoot: options.topicRoot,
+        now: Date.now,
+        shelvesChanged: () => shelfExpiry.schedule(),
+      }
+      const shelfExpiry = new ShelfExpiry(alarmActions)
       const sync = new SyncService({
         db,
         writer,
@@ -286,15 +302,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         entities,
         audit,
         configStore: new SyncConfigStore(options.dataDir),
-        alarmActions: {
-          alarms,
-          entities,
-          audit,
-          bus,
-          notify: changes.push,
-          topicRoot: options.topicRoot,
-          now: Date.now,
-        },
+        alarmActions,
         requestOperation: (entity, operation, payload, actor) =>
           agent.request(entity, operation, payload, actor).cmdId,
         logger: logger.child({ component: 'sync' }),
@@ -325,6 +333,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         series,
         events,
         alarms,
+        alarmActions,
+        shelfExpiry,
         audit,
         bus,
         exposure,
@@ -360,6 +370,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       parts.httpUrl = http
       agent.start()
       desiredApplier.start()
+      shelfExpiry.start()
       if (options.sim) {
         sim = createSimulator({
           url: mqttUrl,
@@ -467,7 +478,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
     await api?.close()
     api = undefined
     if (!parts) return
-    const { bus, writer, ingest, db, logger, logFile, agent, sync, disk } = parts
+    const { bus, writer, ingest, db, logger, logFile, agent, sync, disk, shelfExpiry } = parts
+    shelfExpiry.stop()
     applier?.stop()
     await agent.stop()
     await publishHealth('down')
@@ -541,4 +553,15 @@ function loadToken(file: string): string {
   writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600 })
   renameSync(`${file}.tmp`, file)
   return token
+}
+
+/** The top-level device above an entity (itself when it has no parent): a line, for first-out. */
+function topDevice(entities: EntityStore, entityId: number): number {
+  let entity = entities.byId(entityId)
+  for (let depth = 0; entity?.parent !== undefined && depth < 64; depth++) {
+    const parent = entities.get(entity.parent)
+    if (!parent) break
+    entity = parent
+  }
+  return entity?.id ?? entityId
 }

@@ -211,6 +211,12 @@ export const api = {
   next: <T>(url: string) => requestPage<T>(url),
   acknowledge: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/acknowledge`),
   clear: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/clear`),
+  /** Sets an open alarm aside for `minutes` (5 to 1440) with a reason. */
+  shelve: (id: number, minutes: number, reason: string) =>
+    request<AlarmView>('POST', `/api/v1/alarms/${id}/shelve`, { minutes, reason }),
+  unshelve: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/unshelve`),
+  comment: (id: number, text: string) =>
+    request<AlarmView>('POST', `/api/v1/alarms/${id}/comments`, { text }),
   /** The newest audit entries matching `query`: one page; `next` reads the following one. */
   audit: (query: AuditQuery = {}) => requestPage<AuditEntryView>(withQuery('/api/v1/audit', query)),
   /** Commands matching `query`, newest first: one page; `next` says whether older ones exist. */

@@ -1,7 +1,7 @@
 // The equipment as a tree (main device → child devices → services), built once per change of the
 // entity list, and the O(n) filter and row list the navigator renders.
 import type { AlarmView, EntitySummary, Severity } from './api'
-import { worse } from './severity'
+import { waiting, worse } from './severity'
 
 export interface TreeNode {
   entity: EntitySummary
@@ -120,7 +120,7 @@ export function alarmRollup(hierarchy: Hierarchy, alarms: readonly AlarmView[]):
   const badges = new Map<string, AlarmBadge>()
   for (const alarm of alarms) {
     if (alarm.status === 'cleared') continue
-    const fresh = alarm.status === 'active' ? 1 : 0
+    const fresh = waiting(alarm) ? 1 : 0
     for (let node = hierarchy.byId.get(alarm.entity); node; node = node.parent) {
       const badge = badges.get(node.entity.id)
       badges.set(node.entity.id, {

@@ -6,6 +6,8 @@ const KEY = 'edgetwin.settings'
 interface Stored {
   theme: Theme
   kiosk: boolean
+  /** The alarm horn; unset follows the mode: on at a kiosk, off elsewhere. */
+  horn?: boolean
 }
 
 function load(): Stored {
@@ -26,6 +28,8 @@ function kioskFromUrl(): boolean | undefined {
 class Settings {
   theme = $state<Theme>('system')
   kiosk = $state(false)
+  /** The alarm horn as chosen on this screen; undefined follows kiosk mode (see `hornOn`). */
+  horn = $state<boolean | undefined>()
   /** The operating system's preference, followed while the theme is `system`. */
   private systemDark = $state(false)
 
@@ -37,6 +41,7 @@ class Settings {
     this.stored = stored
     this.theme = stored.theme
     this.kiosk = this.urlKiosk ?? stored.kiosk
+    this.horn = stored.horn
     // jsdom (the component tests) has no matchMedia.
     if (typeof matchMedia === 'function') {
       const query = matchMedia('(prefers-color-scheme: dark)')
@@ -51,10 +56,15 @@ class Settings {
     return this.theme === 'dark' || (this.theme === 'system' && this.systemDark)
   }
 
+  /** An operator at a kiosk needs to hear alarms; a laptop in an office rarely wants a beep. */
+  get hornOn(): boolean {
+    return this.horn ?? this.kiosk
+  }
+
   save(): void {
     // A mode the URL imposed is not this screen's own choice: keep the stored one unless changed here.
     const kiosk = this.kiosk === this.urlKiosk ? this.stored.kiosk : this.kiosk
-    localStorage.setItem(KEY, JSON.stringify({ theme: this.theme, kiosk }))
+    localStorage.setItem(KEY, JSON.stringify({ theme: this.theme, kiosk, horn: this.horn }))
   }
 }
 

@@ -11,6 +11,12 @@ export function worse(a: Severity | undefined, b: Severity): Severity {
   return a !== undefined && severityRank(a) <= severityRank(b) ? a : b
 }
 
+/**
+ * Waiting for someone: active (not acknowledged) and not shelved. A shelved alarm was set aside on
+ * purpose, so it leaves the unacknowledged counts, the flashing and the horn until its shelf ends.
+ */
+export const waiting = (alarm: AlarmView) => alarm.status === 'active' && alarm.shelvedUntil === null
+
 /** Most urgent first, then the most recent. */
 export function byUrgency(a: AlarmView, b: AlarmView): number {
   return severityRank(a.severity) - severityRank(b.severity) || b.lastTime - a.lastTime
@@ -19,7 +25,7 @@ export function byUrgency(a: AlarmView, b: AlarmView): number {
 export interface AlarmCount {
   /** Active and acknowledged. */
   open: number
-  /** Active: nobody has acknowledged them yet. */
+  /** Active and not shelved: nobody has acknowledged them yet (see `waiting`). */
   unacknowledged: number
 }
 
@@ -32,7 +38,7 @@ export function countOpen(alarms: readonly AlarmView[]): Record<Severity, AlarmC
   for (const alarm of alarms) {
     if (alarm.status === 'cleared') continue
     counts[alarm.severity].open++
-    if (alarm.status === 'active') counts[alarm.severity].unacknowledged++
+    if (waiting(alarm)) counts[alarm.severity].unacknowledged++
   }
   return counts
 }

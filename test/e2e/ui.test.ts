@@ -219,8 +219,12 @@ describe('the UI against edgetwin serve', () => {
     } finally {
       await client.endAsync()
     }
-    const banner = page.getByRole('alert').filter({ hasText: 'New critical alarm' })
-    await banner.filter({ hasText: 'Filler PLC: E2E test alarm' }).waitFor()
+    // The banner shows the worst unacknowledged alarm: ours, or a critical the simulated line raised.
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /^\s*critical alarm/ })
+      .waitFor()
+    const banner = page.getByRole('alert').filter({ hasText: 'Filler PLC: E2E test alarm' })
     // The simulated line may have raised alarms of its own by now: only ours is certain.
     await page.getByRole('link', { name: /^Alarms: .*\d+ critical open/ }).click()
     await page.getByRole('heading', { level: 1, name: 'Alarms' }).waitFor()

@@ -147,4 +147,64 @@ describe('Alarms page', () => {
     twin.updateAlarm(alarm('device/filler//', 'valve_stuck', 'critical', 'active', 'Fill valve 3 stuck open'))
     expect(await screen.findByText('Fill valve 3 stuck open')).toBeInTheDocument()
   })
+
+  it('flashes an unacknowledged alarm until it is acknowledged, and marks the first-out', async () => {
+    stubApi(() => undefined)
+    const raised = {
+      ...alarm('device/filler//', 'valve_stuck', 'critical', 'active', 'Fill valve 3 stuck open'),
+      firstOut: true,
+    }
+    const twin = lineTwin(LINE, [raised])
+    render(AlarmsPage, { twin })
+    const row = () => screen.getByText('Fill valve 3 stuck open').closest('tr') as HTMLElement
+    expect(within(row()).getByText('critical')).toHaveClass('flash')
+    expect(within(row()).getByText('First out')).toBeInTheDocument()
+
+    twin.updateAlarm({ ...raised, status: 'acknowledged', acknowledgedBy: 'ui' })
+    await waitFor(() => expect(within(row()).getByText('critical')).not.toHaveClass('flash'))
+    expect(within(row()).getByText('critical')).toHaveClass('severity-critical') // still coloured, steady
+  })
+
+  it('shelves the selected alarms for a chosen time with a required reason', async () => {
+    const user = userEvent.setup()
+    const alarms = openAlarms()
+    const twin = lineTwin(LINE, alarms)
+    const fetch = stubApi(({ method, url, body }) => {
+      const match = /^\/api\/v1\/alarms\/(\d+)\/shelve$/.exec(url.pathname)
+      const found = match && alarms.find((a) => a.id === Number(match[1]))
+      if (method !== 'POST' || !found) return undefined
+      const shelf = body as { minutes: number; reason: string }
+      return {
+        ...found,
+        shelvedUntil: Date.now() + shelf.minutes * 60_000,
+        shelvedBy: 'ui',
+        shelveReason: shelf.reason,
+      }
+    })
+    render(AlarmsPage, { twin })
+    await user.click(screen.getByRole('checkbox', { name: /major alarm level_low/ }))
+    await user.click(screen.getByRole('button', { name: 'Shelve 1' }))
+
+    const dialog = screen.getByRole('dialog', { name: 'Shelve alarm?' })
+    const shelve = within(dialog).getByRole('button', { name: 'Shelve' })
+    expect(shelve).toBeDisabled() // a reason is required
+    await user.click(within(dialog).getByRole('radio', { name: '4 hours' }))
+    await user.type(
+      within(dialog).getByRole('textbox', { name: /Reason/ }),
+      'Level sensor being recalibrated',
+    )
+    await user.click(shelve)
+
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('Shelved 1 alarm.'))
+    expect(fetch.mock.calls.map(([url, init]) => [String(url), init?.body])).toEqual([
+      [
+        `/api/v1/alarms/${alarms[1]?.id}/shelve`,
+        JSON.stringify({ minutes: 240, reason: 'Level sensor being recalibrated' }),
+      ],
+    ])
+    const row = screen.getByText('Buffer tank level low: 14.8 %').closest('tr') as HTMLElement
+    expect(row).toHaveTextContent(/Shelved until .*Level sensor being recalibrated/)
+    expect(within(row).getByText('major')).not.toHaveClass('flash') // set aside: it does not call for attention
+    expect(screen.getByRole('button', { name: 'Shelve' })).toBeDisabled()
+  })
 })

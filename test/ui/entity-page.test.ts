@@ -61,6 +61,12 @@ const alarm: AlarmView = {
   acknowledgedBy: null,
   clearedAt: null,
   clearedBy: null,
+  shelvedUntil: null,
+  shelvedBy: null,
+  shelveReason: null,
+  comments: [],
+  firstOut: false,
+  occurrences: [NOW - 600_000, NOW - 300_000, NOW - 60_000],
 }
 
 const events: EventView[] = [

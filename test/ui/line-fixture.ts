@@ -86,6 +86,12 @@ export function alarm(
     acknowledgedBy: status === 'acknowledged' ? 'ui' : null,
     clearedAt: status === 'cleared' ? NOW : null,
     clearedBy: status === 'cleared' ? 'device' : null,
+    shelvedUntil: null,
+    shelvedBy: null,
+    shelveReason: null,
+    comments: [],
+    firstOut: false,
+    occurrences: [NOW - 30_000],
   }
 }
 

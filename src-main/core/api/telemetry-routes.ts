@@ -1,6 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { CoreParts } from '../app'
-import { alarmActionError, applyAlarmAction } from '../telemetry/alarm-actions'
+import {
+  alarmActionError,
+  applyAlarmAction,
+  COMMENT_MAX,
+  commentAlarm,
+  commentError,
+  SHELVE_MINUTES,
+  SHELVE_REASON_MAX,
+  shelveAlarm,
+  shelveError,
+  unshelveAlarm,
+  unshelveError,
+} from '../telemetry/alarm-actions'
 import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
 import { PAGED, pageParams, parseCursor, sendPage } from './paging'
@@ -23,12 +35,52 @@ const alarmSchema = open({
   type: { type: 'string' },
   severity: { type: 'string', enum: [...SEVERITIES] },
   status: { type: 'string', enum: ['active', 'acknowledged', 'cleared'] },
-  count: { type: 'integer' },
-  firstTime: { type: 'number' },
-  lastTime: { type: 'number' },
+  text: { type: 'string' },
+  count: { type: 'integer', description: 'times raised while open' },
+  firstTime: { type: 'number', description: 'epoch ms' },
+  lastTime: { type: 'number', description: 'epoch ms' },
+  acknowledgedAt: { type: ['number', 'null'] },
+  acknowledgedBy: { type: ['string', 'null'] },
+  clearedAt: { type: ['number', 'null'] },
+  clearedBy: { type: ['string', 'null'] },
+  shelvedUntil: {
+    type: ['number', 'null'],
+    description:
+      'epoch ms; while shelved the alarm is left out of the banner, horn and unacknowledged counts',
+  },
+  shelvedBy: { type: ['string', 'null'] },
+  shelveReason: { type: ['string', 'null'] },
+  comments: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { time: { type: 'number' }, author: { type: 'string' }, text: { type: 'string' } },
+    },
+  },
+  firstOut: { type: 'boolean', description: 'the first alarm of a burst on its line (raised within 10 s)' },
+  occurrences: {
+    type: 'array',
+    items: { type: 'number' },
+    description: 'raise times, the latest 20, oldest first',
+  },
 })
+const shelveBody = {
+  type: 'object',
+  required: ['minutes', 'reason'],
+  properties: {
+    minutes: { type: 'integer', minimum: SHELVE_MINUTES.min, maximum: SHELVE_MINUTES.max },
+    reason: { type: 'string', minLength: 1, maxLength: SHELVE_REASON_MAX },
+  },
+  additionalProperties: false,
+}
+const commentBody = {
+  type: 'object',
+  required: ['text'],
+  properties: { text: { type: 'string', minLength: 1, maxLength: COMMENT_MAX } },
+  additionalProperties: false,
+}
 
-/** /api/v1: events and alarms (with acknowledge and clear). */
+/** /api/v1: events and alarms (with acknowledge, clear, shelve, unshelve and comments). */
 export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
   const findAlarm = (id: number): Alarm => {
     const alarm = parts.alarms.byId(id)
@@ -40,6 +92,9 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
     const error = alarmActionError(alarm, action)
     if (error) throw new HttpError(409, error)
     return alarmView(parts, applyAlarmAction(alarmActionDeps(parts), alarm, action, actor))
+  }
+  const refuse = (error: [number, string] | undefined) => {
+    if (error) throw new HttpError(error[0], error[1])
   }
 
   return async (app) => {
@@ -169,6 +224,65 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
         },
       },
       async (request) => alarmAction(request.params.id, 'clear', actorOf(request)),
+    )
+
+    app.post<{ Params: { id: number }; Body: { minutes: number; reason: string } }>(
+      '/api/v1/alarms/:id/shelve',
+      {
+        schema: {
+          summary: 'Shelve an open alarm for 5 minutes to 24 hours, with a reason (audited)',
+          description:
+            'A shelved alarm stays open and listed but is left out of the banner, the horn and the unacknowledged counts until the shelf ends: its time is up (the core ends it, also across a restart) or it is unshelved. Shelving again replaces the shelf; a re-raise after a clear while the shelf runs is raised shelved.',
+          tags: ['alarms'],
+          params: numericIdParams,
+          body: shelveBody,
+          response: { 200: alarmSchema },
+        },
+      },
+      async (request) => {
+        const alarm = findAlarm(request.params.id)
+        refuse(shelveError(alarm, request.body.minutes, request.body.reason))
+        return alarmView(parts, shelveAlarm(alarmActionDeps(parts), alarm, request.body, actorOf(request)))
+      },
+    )
+
+    app.post<{ Params: { id: number } }>(
+      '/api/v1/alarms/:id/unshelve',
+      {
+        schema: {
+          summary: 'End the shelf of an alarm now (audited)',
+          tags: ['alarms'],
+          params: numericIdParams,
+          response: { 200: alarmSchema },
+        },
+      },
+      async (request) => {
+        const alarm = findAlarm(request.params.id)
+        const error = unshelveError(alarm)
+        if (error) throw new HttpError(409, error)
+        return alarmView(parts, unshelveAlarm(alarmActionDeps(parts), alarm, actorOf(request)))
+      },
+    )
+
+    app.post<{ Params: { id: number }; Body: { text: string } }>(
+      '/api/v1/alarms/:id/comments',
+      {
+        schema: {
+          summary: 'Add a comment to an alarm, open or cleared (at most 50 per alarm; audited)',
+          tags: ['alarms'],
+          params: numericIdParams,
+          body: commentBody,
+          response: { 200: alarmSchema },
+        },
+      },
+      async (request) => {
+        const alarm = findAlarm(request.params.id)
+        refuse(commentError(alarm, request.body.text))
+        return alarmView(
+          parts,
+          commentAlarm(alarmActionDeps(parts), alarm, request.body.text, actorOf(request)),
+        )
+      },
     )
   }
 }

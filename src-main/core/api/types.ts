@@ -25,7 +25,7 @@ export interface EntitySummary {
   name: string
   health: HealthView | null
   lastSeen: number | null
-  /** Active (unacknowledged) alarms by severity. */
+  /** Active (unacknowledged) alarms by severity, shelved ones left out. */
   activeAlarms: Record<Severity, number>
 }
 
@@ -88,6 +88,21 @@ export interface AlarmView {
   acknowledgedBy: string | null
   clearedAt: number | null
   clearedBy: string | null
+  /** Shelved until this time (epoch ms): left out of the banner, horn and unacknowledged counts. */
+  shelvedUntil: number | null
+  shelvedBy: string | null
+  shelveReason: string | null
+  comments: AlarmCommentView[]
+  /** The first alarm of a burst on its line. */
+  firstOut: boolean
+  /** Times it was raised (the latest 20), oldest first. */
+  occurrences: number[]
+}
+
+export interface AlarmCommentView {
+  time: number
+  author: string
+  text: string
 }
 
 export interface EventView {

@@ -19,7 +19,9 @@ export function displayName(parts: Parts, entity: Entity): string {
 export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
   const health = parts.entities.effectiveHealth(entity.topicId)
   const alarms = { critical: 0, major: 0, minor: 0, warning: 0 }
-  for (const alarm of parts.alarms.openOf(entity.id)) if (alarm.status === 'active') alarms[alarm.severity]++
+  // A shelved alarm is set aside on purpose: it does not count as waiting for someone.
+  for (const alarm of parts.alarms.openOf(entity.id))
+    if (alarm.status === 'active' && alarm.shelvedUntil === null) alarms[alarm.severity]++
   return {
     id: entity.topicId,
     type: entity.type,
@@ -65,10 +67,9 @@ export function alarmView(
   return { ...rest, entity }
 }
 
-/** What acknowledging or clearing an alarm needs from the core. */
+/** What acknowledging, clearing, shelving or commenting an alarm needs from the core. */
 export function alarmActionDeps(parts: CoreParts): AlarmActionDeps {
-  const { alarms, entities, audit, bus, changes, options } = parts
-  return { alarms, entities, audit, bus, notify: changes.push, topicRoot: options.topicRoot, now: Date.now }
+  return parts.alarmActions
 }
 
 export function eventView(parts: Pick<CoreParts, 'entities'>, event: StoredEvent): EventView {

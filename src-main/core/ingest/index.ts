@@ -245,12 +245,14 @@ export class Ingest {
         if (!parsed.ok) return parsed.reason
         const { type, severity, text } = parsed.value
         const time = parsed.value.time ?? stamp()
-        const alarm = alarms.raise(
+        const changed = alarms.raise(
           record.id,
           { type, severity, text, time, payload: parsed.value.payload },
           message.replay,
         )
-        if (alarm) notify({ kind: 'alarm', entity, alarm })
+        // The raised alarm, and maybe the first-out of its burst (on another entity of the line).
+        for (const alarm of changed)
+          notify({ kind: 'alarm', entity: entities.byId(alarm.entityId)?.topicId ?? entity, alarm })
         return undefined
       }
       case 'twin': {

@@ -279,6 +279,17 @@ const migrations: string[] = [
   );
   CREATE INDEX conflicts_open ON conflicts(resolution, id);
   `,
+  /* 5 */ `
+  -- Alarm workflow: a shelf (suppressed until a time, by whom, why), operator comments and the raise
+  -- history as JSON arrays, and the first-out mark of a burst.
+  ALTER TABLE alarms ADD COLUMN shelved_until REAL;
+  ALTER TABLE alarms ADD COLUMN shelved_by TEXT;
+  ALTER TABLE alarms ADD COLUMN shelve_reason TEXT;
+  ALTER TABLE alarms ADD COLUMN comments TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE alarms ADD COLUMN first_out INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE alarms ADD COLUMN occurrences TEXT NOT NULL DEFAULT '[]';
+  CREATE INDEX alarms_shelved ON alarms(shelved_until) WHERE shelved_until IS NOT NULL;
+  `,
 ]
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -4,7 +4,17 @@ import type { Logger } from 'pino'
 import type { OperationView, SyncConfigInput, SyncConfigView, SyncState, SyncStatusView } from '../api/types'
 import type { AuditStore } from '../audit/audit-store'
 import type { BatchWriter } from '../store/writer'
-import { type AlarmActionDeps, alarmActionError, applyAlarmAction } from '../telemetry/alarm-actions'
+import {
+  type AlarmActionDeps,
+  alarmActionError,
+  applyAlarmAction,
+  commentAlarm,
+  commentError,
+  shelveAlarm,
+  shelveError,
+  unshelveAlarm,
+  unshelveError,
+} from '../telemetry/alarm-actions'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { Change } from '../twin/changes'
 import { cloudHlc, type DesiredStore } from '../twin/desired-store'
@@ -634,17 +644,34 @@ export class SyncService {
     },
     alarm: (request, entity, actor) => {
       const r = request as unknown as AlarmRequest
-      if (r.action !== 'acknowledge' && r.action !== 'clear')
-        throw new Refused(400, '"action" must be "acknowledge" or "clear"')
+      if (!ALARM_ACTIONS.includes(r.action))
+        throw new Refused(400, `"action" must be one of ${ALARM_ACTIONS.join(', ')}`)
       if (typeof r.type !== 'string' || r.type === '')
         throw new Refused(400, '"type" must name the alarm type')
       const deps = this.deps.alarmActions
       const record = this.deps.entities.get(entity)
       const alarm = record && deps.alarms.openAlarm(record.id, r.type)
       if (!alarm) throw new Refused(404, `no open alarm "${r.type}" on ${entity}`)
-      const error = alarmActionError(alarm, r.action)
-      if (error) throw new Refused(409, error)
-      const updated = applyAlarmAction(deps, alarm, r.action, actor)
+      const refuse = (error: [number, string] | string | undefined) => {
+        if (typeof error === 'string') throw new Refused(409, error)
+        if (error) throw new Refused(error[0], error[1])
+      }
+      let updated: Alarm
+      if (r.action === 'shelve') {
+        const shelf = { minutes: Number(r.minutes), reason: typeof r.reason === 'string' ? r.reason : '' }
+        refuse(shelveError(alarm, shelf.minutes, shelf.reason))
+        updated = shelveAlarm(deps, alarm, shelf, actor)
+      } else if (r.action === 'unshelve') {
+        refuse(unshelveError(alarm))
+        updated = unshelveAlarm(deps, alarm, actor)
+      } else if (r.action === 'comment') {
+        const text = typeof r.text === 'string' ? r.text : ''
+        refuse(commentError(alarm, text))
+        updated = commentAlarm(deps, alarm, text, actor)
+      } else {
+        refuse(alarmActionError(alarm, r.action))
+        updated = applyAlarmAction(deps, alarm, r.action, actor)
+      }
       return { alarm: updated.id, alarmStatus: updated.status }
     },
   }
@@ -664,6 +691,15 @@ function healthBody(entities: EntityStore, entity: string): Record<string, unkno
   const health = entities.health(entity)
   return { status: health?.status ?? 'unknown', payload: health?.payload ?? null }
 }
+
+/** What the cloud may do to an alarm: the same actions as an operator on the edge. */
+const ALARM_ACTIONS: readonly AlarmRequest['action'][] = [
+  'acknowledge',
+  'clear',
+  'shelve',
+  'unshelve',
+  'comment',
+]
 
 function alarmBody(alarm: Alarm): Record<string, unknown> {
   const { entityId: _, id, ...rest } = alarm

@@ -165,5 +165,11 @@ export interface OperationRequestMessage extends DownRequestBase {
 
 export interface AlarmRequest extends DownRequestBase {
   type: string
-  action: 'acknowledge' | 'clear'
+  action: 'acknowledge' | 'clear' | 'shelve' | 'unshelve' | 'comment'
+  /** For `shelve`: how long, 5 to 1440. */
+  minutes?: number
+  /** For `shelve`: why. */
+  reason?: string
+  /** For `comment`. */
+  text?: string
 }

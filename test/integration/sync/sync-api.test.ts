@@ -190,7 +190,7 @@ describe('cloud sync configuration, bound and requests', () => {
     expect(counts.length).toBeLessThan(1500)
   }, 60_000)
 
-  it('applies operation requests and alarm acknowledgements from the cloud, answering each', async () => {
+  it('applies operation requests and alarm actions (acknowledge, shelve, comment) from the cloud, answering each', async () => {
     cloud = await startMosquitto()
     const tail = await startCloudTail(processes, ['--url', cloud.url, '--site-id', SITE])
     core = await startCore()
@@ -235,22 +235,48 @@ describe('cloud sync configuration, bound and requests', () => {
       origin: 'carol',
     })
     await request('alarm', { id: 'al-2', entity: 'device/nowhere//', type: 'gripper', action: 'clear' })
+    // Shelving and comments go down like acknowledge, and come back up with the whole alarm.
+    const robotAlarm = { entity: 'device/robot//', type: 'gripper', origin: 'carol' }
+    await request('alarm', {
+      ...robotAlarm,
+      id: 'al-3',
+      action: 'shelve',
+      minutes: 15,
+      reason: 'gripper pads ordered',
+    })
+    await request('alarm', { ...robotAlarm, id: 'al-4', action: 'comment', text: 'pads arrive Tuesday' })
+    await request('alarm', {
+      ...robotAlarm,
+      id: 'al-5',
+      action: 'shelve',
+      minutes: 100_000,
+      reason: 'forever',
+    })
     await cloudClient.publishAsync(downTopic(SITE, 'alarm'), 'not json', { qos: 1 })
     // The cloud did not hear back and sends the request again: not run twice, answered as before.
     await request('operation', calibrate)
     await cloudClient.endAsync()
 
-    const items = await tail.waitFor((seen) => seen.filter((i) => i.kind === 'response').length >= 6, 20_000)
+    const items = await tail.waitFor((seen) => seen.filter((i) => i.kind === 'response').length >= 9, 20_000)
     const responses = items.filter((i) => i.kind === 'response')
     expect(responses.map((r) => [r.request, r.status, r.code])).toEqual([
       ['op-1', 'accepted', 200],
       ['op-2', 'rejected', 409],
       ['al-1', 'accepted', 200],
       ['al-2', 'rejected', 404],
+      ['al-3', 'accepted', 200],
+      ['al-4', 'accepted', 200],
+      ['al-5', 'rejected', 400],
       [null, 'rejected', 400],
       ['op-1', 'duplicate', 200],
     ])
-    expect(responses[5]?.cmdId).toBe(responses[0]?.cmdId)
+    expect(responses[8]?.cmdId).toBe(responses[0]?.cmdId)
+    const lastAlarm = items.filter((i) => i.kind === 'alarm' && i.type === 'gripper').at(-1)
+    expect(lastAlarm).toMatchObject({
+      shelvedBy: 'cloud:carol',
+      shelveReason: 'gripper pads ordered',
+      comments: [expect.objectContaining({ author: 'cloud:carol', text: 'pads arrive Tuesday' })],
+    })
     const tool = items.filter((i) => i.kind === 'twin' && i.key === 'tool')
     expect(tool.map(({ value, removed }) => ({ value, removed }))).toEqual([
       { value: null, removed: undefined },
@@ -265,15 +291,21 @@ describe('cloud sync configuration, bound and requests', () => {
     expect(responses[0]?.cmdId).toEqual(expect.any(String))
     expect(commands.filter((c) => c.payload.includes('"init"'))).toHaveLength(1)
     const alarms = await core.json<AlarmView[]>('/api/v1/alarms?entity=device%2Frobot%2F%2F')
-    expect(alarms[0]).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'cloud:carol' })
+    expect(alarms[0]).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: 'cloud:carol',
+      shelveReason: 'gripper pads ordered',
+    })
     const audit = await core.json<Array<{ actor: string; action: string }>>('/api/v1/audit')
     expect(audit.map((a) => [a.actor, a.action])).toEqual(
       expect.arrayContaining([
         ['cloud:carol', 'operation.request'],
         ['cloud:carol', 'alarm.acknowledge'],
+        ['cloud:carol', 'alarm.shelve'],
+        ['cloud:carol', 'alarm.comment'],
       ]),
     )
-    expect((await syncStatus(core)).received).toEqual({ messages: 6, rejected: 3 })
+    expect((await syncStatus(core)).received).toEqual({ messages: 9, rejected: 4 })
   }, 60_000)
 
   it('connects over mutual TLS with the stored client certificate and CA', async () => {
