@@ -12,6 +12,29 @@ const HISTORY_POINTS = 60
 export type Point = [time: number, value: number]
 
 /**
+ * History requests in flight at once: a browser opens about six connections to the core, and the
+ * cards' own details (their values) must not queue behind sparklines.
+ */
+const CONCURRENT = 2
+let running = 0
+const waiting: Array<() => void> = []
+
+function queued<T>(task: () => Promise<T>): Promise<T> {
+  // A finished request hands its slot to the next one waiting, so the count stays exact.
+  const release = () => {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
+  const run = () => task().finally(release)
+  if (running < CONCURRENT) {
+    running++
+    return run()
+  }
+  return new Promise<void>((resolve) => waiting.push(resolve)).then(run)
+}
+
+/**
  * Call during component initialisation: the fetch lives as long as the component, and runs again
  * only when the series' id changes.
  */
@@ -26,10 +49,13 @@ export function recentValues(options: () => { twin: Twin; entity: string; series
   $effect(() => {
     const series = id
     let stopped = false
-    const to = Date.now()
-    api.series(series, to - SPARKLINE_WINDOW_MS, to, HISTORY_POINTS).then(
+    queued(() => {
+      if (stopped) return Promise.resolve(undefined)
+      const to = Date.now()
+      return api.series(series, to - SPARKLINE_WINDOW_MS, to, HISTORY_POINTS)
+    }).then(
       (answer) => {
-        if (stopped) return
+        if (stopped || !answer) return
         const history = answer.points.map((p): Point => [p.time, p.avg])
         // Live values that arrived while the history was on its way stay after it.
         const last = history.at(-1)?.[0] ?? 0
