@@ -212,14 +212,21 @@ describe('device cards on the overview', () => {
     const fetch = stubApi(answers(seriesOf, entities))
     const { container } = render(Overview, { twin: lineTwin(entities) })
 
-    // Every device is there by name, but no card has its values yet: nothing was asked for.
-    expect(screen.getAllByRole('article')).toHaveLength(300)
+    // Runs of cards are rendered only near the screen; none is yet, and nothing was asked for.
     const entityRequests = () =>
       fetch.mock.calls
         .map(([url]) => String(url))
         .filter((url) => /^\/api\/v1\/entities\/device%2Fm\d/.test(url))
+    expect(screen.queryAllByRole('article')).toHaveLength(0)
+    const runs = [...screenful.observed]
+    expect(runs).toHaveLength(Math.ceil(300 / 24))
+    const empty = container.querySelectorAll('*').length
+    screenful.show(runs[0] as Element)
+    // The first run's cards are there by name, without their values yet.
+    expect(await screen.findAllByRole('article')).toHaveLength(24)
     expect(entityRequests()).toEqual([])
     const idle = container.querySelectorAll('*').length
+    expect(idle - empty).toBeLessThan(24 * 12)
 
     const first = [0, 1, 2, 3].map((i) => card(`Machine ${i}`))
     screenful.show(...first)
@@ -233,6 +240,11 @@ describe('device cards on the overview', () => {
     screenful.hide(...first)
     await vi.waitFor(() => expect(within(card('Machine 2')).queryByText('Temperature')).toBeNull())
     expect(container.querySelectorAll('*').length).toBe(idle)
-    expect(screenful.observed.size).toBe(300)
+    expect(screenful.observed.size).toBe(runs.length + 24)
+
+    // The run scrolled away altogether: only a box as tall as it was stays.
+    screenful.hide(runs[0] as Element)
+    await vi.waitFor(() => expect(screen.queryAllByRole('article')).toHaveLength(0))
+    expect(container.querySelectorAll('*').length).toBe(empty)
   })
 })
