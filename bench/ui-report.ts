@@ -136,7 +136,7 @@ export function uiDetails(ui: UiConfig, { h, j, k }: UiPhases): Array<{ id: stri
     const v = k.value
     out.push({
       id: 'k',
-      text: `${int(ui.tree.entities)} child devices (${ui.tree.cells} cells, ${int(ui.tree.entities - ui.tree.cells)} machines in them), ${int(v.treeSize)} in the tree; "${ui.tree.filter}" typed ${ui.tree.rounds} times: ${list(v.keystrokes)} ms; then "${v.status}"`,
+      text: `${int(ui.tree.entities)} child devices (${ui.tree.cells} cells, ${int(ui.tree.entities - ui.tree.cells)} machines in them), ${int(v.treeSize)} in the tree; "${ui.tree.filter}" typed ${ui.tree.rounds} times: ${list(v.keystrokes)} ms; then "${v.status}"; the overview held ${int(v.pageElements)} elements`,
     })
   }
   return out

@@ -26,6 +26,8 @@ export interface TreeFilterResult {
   expectedMatches: number
   /** Entities in the tree (the registered ones, the main device and its service). */
   treeSize: number
+  /** Elements in the overview page once it shows the tree, before filtering: what stays light. */
+  pageElements: number
 }
 
 const KINDS = ['Pump', 'Valve', 'Motor', 'Sensor', 'Drive', 'Scale', 'Heater', 'Camera']
@@ -57,6 +59,7 @@ interface PageInput {
 }
 interface PageDocument {
   querySelector(selector: string): PageInput | null
+  querySelectorAll(selector: string): { length: number }
 }
 declare const document: PageDocument
 declare function requestAnimationFrame(callback: () => void): number
@@ -137,6 +140,8 @@ export async function treeFilter(browser: Browser, config: TreeFilterConfig): Pr
     await page.goto(new URL('/', core.ready.http).href)
     const filter = page.getByRole('searchbox', { name: 'Filter equipment by name or type' })
     await page.getByRole('treeitem', { name: /^Cell 01,/ }).waitFor()
+    await page.getByRole('main').getByRole('article', { name: 'Cell 01' }).waitFor()
+    const pageElements = await page.evaluate(() => document.querySelectorAll('*').length)
     await page.evaluate(timeKeystrokes)
     const count = page.getByRole('navigation', { name: 'Equipment' }).getByRole('status')
     const read = () => page.evaluate(() => (globalThis as KeystrokeGlobals).edgetwinKeystrokes ?? [])
@@ -164,7 +169,7 @@ export async function treeFilter(browser: Browser, config: TreeFilterConfig): Pr
       await page.getByRole('treeitem', { name: /^Cell 01,/ }).waitFor()
     }
     const keystrokes = (await read()).filter((k) => k.value !== '').map((k) => k.ms)
-    return { keystrokes, ...summarize(keystrokes), status, expectedMatches, treeSize }
+    return { keystrokes, ...summarize(keystrokes), status, expectedMatches, treeSize, pageElements }
   } finally {
     await context?.close()
     await Promise.all(clients.map((c) => c.endAsync(true)))

@@ -1,7 +1,7 @@
 // The equipment as a tree (main device → child devices → services), built once per change of the
 // entity list, and the O(n) filter and row list the navigator renders.
 import type { AlarmView, EntitySummary, Severity } from './api'
-import { waiting, worse } from './severity'
+import { byUrgency, waiting } from './severity'
 
 export interface TreeNode {
   entity: EntitySummary
@@ -113,6 +113,8 @@ export interface AlarmBadge {
   worst: Severity
   /** How many of them nobody has acknowledged yet. */
   unacknowledged: number
+  /** The most urgent of them (the most recent among equals): its text says what is wrong. */
+  top: AlarmView
 }
 
 /** Open alarms of each entity's subtree: how many, the worst severity, how many unacknowledged. */
@@ -123,10 +125,12 @@ export function alarmRollup(hierarchy: Hierarchy, alarms: readonly AlarmView[]):
     const fresh = waiting(alarm) ? 1 : 0
     for (let node = hierarchy.byId.get(alarm.entity); node; node = node.parent) {
       const badge = badges.get(node.entity.id)
+      const top = badge && byUrgency(badge.top, alarm) <= 0 ? badge.top : alarm
       badges.set(node.entity.id, {
         count: (badge?.count ?? 0) + 1,
-        worst: worse(badge?.worst, alarm.severity),
+        worst: top.severity,
         unacknowledged: (badge?.unacknowledged ?? 0) + fresh,
+        top,
       })
     }
   }

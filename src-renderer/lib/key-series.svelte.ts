@@ -1,5 +1,5 @@
-// The first few series of a device, for its card: fetched once per device, not per update. A
-// device that reported fewer than that when fetched is asked again when a new series shows up.
+// The series of a device (all, or the first few), for its card: fetched once per device, not per
+// update. A device that reported fewer than that when fetched is asked again when a new series shows up.
 import { api, type SeriesView } from './api'
 import type { Twin } from './twin.svelte'
 
@@ -9,12 +9,12 @@ const RETRY_MS = 2_000
  * Call during component initialisation: the fetch lives as long as the component, and runs again
  * only when the device's id changes (not when its summary object does).
  */
-export function keySeries(options: () => { twin: Twin; id: string; limit: number }): {
+export function keySeries(options: () => { twin: Twin; id: string; limit?: number }): {
   readonly list: SeriesView[]
 } {
   const twin = $derived(options().twin)
   const id = $derived(options().id)
-  const limit = $derived(options().limit)
+  const limit = $derived(options().limit ?? Number.POSITIVE_INFINITY)
   let list = $state<SeriesView[]>([])
   $effect(() => {
     const entity = id

@@ -2,7 +2,7 @@
 // 48 px target, nothing wider than the screen.
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browser, loggedIn, type Served, serve, shot } from './harness'
+import { browser, loggedIn, overviewIsLive, type Served, serve, shot } from './harness'
 
 /** Kiosk touch targets, CSS px (issue 3: "touch targets of at least 48 px"). */
 const KIOSK_TARGET = 48
@@ -129,5 +129,89 @@ describe('kiosk mode on a 1280×800 touchscreen', () => {
     ).toEqual([])
     expect(entity.overflow, `entity page overflows:\n${entity.overflow.join('\n')}`).toEqual([])
     await context.close()
+  })
+})
+
+/** The top bar's height and how far apart the tops of its items are (0 when they share one row). */
+function topBar(page: Page): Promise<{ height: number; rowSpread: number }> {
+  return page.getByRole('banner').evaluate((bar) => {
+    const tops = [...bar.children]
+      .map((child) => child.getBoundingClientRect())
+      .filter((box) => box.width > 0 && box.height > 0)
+      .map((box) => box.top + box.height / 2)
+    return { height: bar.getBoundingClientRect().height, rowSpread: Math.max(...tops) - Math.min(...tops) }
+  })
+}
+
+/** Each top-level device card: its name, and how far down the screen its first value ends, px. */
+function firstValues(page: Page): Promise<Array<{ name: string; bottom: number }>> {
+  return page.locator('main .cards > article').evaluateAll((cards) =>
+    cards.map((card) => ({
+      name: card.querySelector('h3')?.textContent?.trim() ?? '',
+      bottom: card.querySelector('dd')?.getBoundingClientRect().bottom ?? Number.POSITIVE_INFINITY,
+    })),
+  )
+}
+
+describe('the overview as a process view', () => {
+  it('shows every device of the line with a value on the first kiosk screen, under a one-row top bar', async () => {
+    const { context, page } = await loggedIn(chrome, served, {
+      viewport: { width: 1280, height: 800 },
+      hasTouch: true,
+    })
+    await page.goto(new URL('/?kiosk=1', served.http).href)
+    await page.locator('html[data-kiosk="true"]').waitFor({ state: 'attached' })
+    await overviewIsLive(page)
+    await page.getByRole('banner').getByText('Simulation').waitFor()
+    const bar = await topBar(page)
+    const cards = await firstValues(page)
+    await page.screenshot({ path: shot('overview-kiosk-1280x800') })
+
+    await page.getByRole('button', { name: 'Menu' }).tap()
+    const links = await page
+      .getByRole('navigation', { name: 'More pages' })
+      .getByRole('link')
+      .evaluateAll((all) => all.map((a) => a.getBoundingClientRect()).filter((box) => box.height > 0))
+    await page.screenshot({ path: shot('overview-kiosk-menu') })
+
+    expect(bar.rowSpread, 'the top bar wraps').toBeLessThan(4)
+    expect(bar.height).toBeLessThanOrEqual(KIOSK_TARGET + 16)
+    expect(cards.map((c) => c.name)).toEqual([
+      'Buffer Tank T-301',
+      'Filler PLC',
+      'Outfeed Conveyor',
+      'Vision Inspection',
+      'Capper',
+    ])
+    for (const card of cards) expect(card.bottom, `${card.name}'s first value`).toBeLessThanOrEqual(800)
+    expect(links).toHaveLength(2)
+    for (const box of links) expect(box.height).toBeGreaterThanOrEqual(KIOSK_TARGET)
+    const [first, second] = links
+    expect((second?.top ?? 0) - (first?.bottom ?? 0), 'gap between menu links').toBeGreaterThanOrEqual(8)
+    await context.close()
+  })
+
+  it('keeps the top bar to one row on a 1366×768 laptop and to a small bar on a 390×844 phone', async () => {
+    const laptop = await loggedIn(chrome, served, { viewport: { width: 1366, height: 768 } })
+    const wide = await topBar(laptop.page)
+    await laptop.page.screenshot({ path: shot('overview-laptop-1366x768') })
+    await laptop.context.close()
+
+    const phone = await loggedIn(chrome, served, {
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      isMobile: true,
+    })
+    const narrow = await topBar(phone.page)
+    await phone.page.screenshot({ path: shot('overview-phone-390x844') })
+    // What the bar leaves out is one tap away in the menu.
+    await phone.page.getByRole('button', { name: 'Menu' }).tap()
+    await phone.page.getByRole('link', { name: 'Operations' }).waitFor()
+    await phone.context.close()
+
+    expect(wide.rowSpread, 'the laptop top bar wraps').toBeLessThan(4)
+    expect(narrow.rowSpread, 'the phone top bar wraps').toBeLessThan(4)
+    // Well under 15 % of the phone's height (the bar used to take 225 px, 27 %).
+    expect(narrow.height).toBeLessThanOrEqual(844 * 0.08)
   })
 })

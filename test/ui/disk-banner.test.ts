@@ -19,6 +19,7 @@ function status(disk: Partial<StatusView['disk']>): StatusView {
     entities: 10,
     pendingRegistrations: [],
     pendingRegistrationCount: 0,
+    simulation: false,
   }
 }
 

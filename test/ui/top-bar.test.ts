@@ -1,9 +1,25 @@
 import { render, screen, within } from '@testing-library/svelte'
 import userEvent from '@testing-library/user-event'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import type { StatusView } from '../../src-renderer/lib/api'
 import TopBar from '../../src-renderer/lib/components/TopBar.svelte'
 import { settings } from '../../src-renderer/lib/settings.svelte'
 import { alarm, LINE, lineTwin } from './line-fixture'
+
+const STATUS: StatusView = {
+  version: '0.1.0',
+  startedAt: Date.now() - 60_000,
+  uptimeSeconds: 60,
+  broker: { mode: 'embedded', url: 'mqtt://127.0.0.1:1883', connected: true },
+  ingest: { received: 0, rejected: 0, refused: 0, values: 0, pendingWrites: 0 },
+  store: { file: '/tmp/edgetwin.db', bytes: 0 },
+  disk: { condition: 'ok', freeBytes: 2 ** 33, reserveBytes: 2 ** 26, since: 0, reason: null },
+  logs: { dropped: 0, error: null },
+  entities: LINE.length,
+  pendingRegistrations: [],
+  pendingRegistrationCount: 0,
+  simulation: false,
+}
 
 describe('TopBar', () => {
   it('names the line and says whether the screen is live, reconnecting or offline', async () => {
@@ -74,6 +90,42 @@ describe('TopBar', () => {
     await user.click(screen.getByRole('checkbox', { name: /Kiosk mode/ }))
     await user.click(screen.getByRole('radio', { name: 'Same as system' }))
     expect(settings.kiosk).toBe(false)
+  })
+
+  it('says when the line is the built-in simulation, and only then', async () => {
+    const twin = lineTwin()
+    render(TopBar, { twin })
+    expect(screen.queryByText('Simulation')).toBeNull()
+    twin.status = { ...STATUS, simulation: true }
+    const badge = await screen.findByText('Simulation')
+    expect(badge).toHaveAttribute('title', "This line is EdgeTwin's built-in simulation, not real equipment")
+    twin.status = { ...STATUS, simulation: false }
+    await vi.waitFor(() => expect(screen.queryByText('Simulation')).toBeNull())
+  })
+
+  it('keeps the broker out of the bar while it is connected and names it when it is not', async () => {
+    const user = userEvent.setup()
+    const twin = lineTwin()
+    twin.status = STATUS
+    render(TopBar, { twin })
+    expect(screen.queryByText('Broker connected')).toBeNull()
+    await user.click(screen.getByRole('button', { name: '3 of 4 services up' }))
+    expect(screen.getByText('Broker connected')).toBeInTheDocument()
+    await user.keyboard('{Escape}')
+    twin.status = { ...STATUS, broker: { ...STATUS.broker, connected: false } }
+    expect(await screen.findByText('Broker down')).toBeInTheDocument()
+  })
+
+  it('lists the other pages in the menu as separate links, Operations among them for a phone', async () => {
+    const user = userEvent.setup()
+    render(TopBar, { twin: lineTwin() })
+    await user.click(screen.getByRole('button', { name: /Menu/ }))
+    const pages = within(screen.getByRole('navigation', { name: 'More pages' }))
+    expect(pages.getAllByRole('link').map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['Operations', '#/operations'],
+      ['Audit trail', '#/audit'],
+      ['Cloud sync', '#/sync'],
+    ])
   })
 
   it('shows and hides the equipment tree', async () => {

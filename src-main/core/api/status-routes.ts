@@ -46,6 +46,7 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
                 description: `the first ${PENDING_SAMPLE} registrations waiting for their parent`,
               },
               pendingRegistrationCount: { type: 'integer' },
+              simulation: { type: 'boolean', description: 'the line is the built-in simulation' },
             }),
           },
         },
@@ -76,6 +77,7 @@ export function statusRoutes(parts: CoreParts): FastifyPluginAsync {
           entities: parts.entities.size,
           pendingRegistrations: parts.ingest.registrar.heldSample(PENDING_SAMPLE),
           pendingRegistrationCount: parts.ingest.registrar.heldCount,
+          simulation: parts.options.sim,
         }
         return status
       },

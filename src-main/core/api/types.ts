@@ -156,6 +156,8 @@ export interface StatusView {
   pendingRegistrations: string[]
   /** How many registrations wait for their parent. */
   pendingRegistrationCount: number
+  /** The line is the built-in simulation (`serve` without `--no-sim`), not real equipment. */
+  simulation: boolean
 }
 
 /** `successful` and `failed` end a command (reference §3.1); any other status is in progress. */

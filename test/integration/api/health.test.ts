@@ -30,6 +30,10 @@ describe('core lifecycle and health', () => {
     )
     expect(entities.find((e) => e.id === 'device/main/service/edgetwin')?.health?.status).toBe('up')
   })
+
+  it('says in its status that the line is real equipment when the simulator is off', async () => {
+    expect(await t.json<{ simulation: boolean }>('/api/v1/status')).toMatchObject({ simulation: false })
+  })
 })
 
 describe('data dir', () => {
