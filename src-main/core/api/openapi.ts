@@ -20,6 +20,7 @@ const ERROR_SCHEMA = {
   properties: { error: { type: 'string', description: 'what went wrong, in words a person can act on' } },
   // Some answers say more (a 409 may carry the current state); the serializer must keep it.
   additionalProperties: true,
+  example: { error: 'entity device/press01// not found' },
 }
 
 const DESCRIPTION = `The HTTP API of an EdgeTwin core: its twin (entities, measurements, events, alarms), operations,
@@ -79,7 +80,8 @@ export function apiReference(): FastifyPluginAsync {
       routePrefix: API_DOCS_PATH,
       // No badge from validator.swagger.io: the page asks nothing of other hosts.
       validatorUrl: false,
-      uiConfig: { deepLinking: true, docExpansion: 'list', tryItOutEnabled: false },
+      // No top bar: it carries another project's logo and a box that loads any URL's document.
+      uiConfig: { layout: 'BaseLayout', deepLinking: true, docExpansion: 'list', tryItOutEnabled: false },
       theme: { title: 'EdgeTwin API reference' },
     })
   }
