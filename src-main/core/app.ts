@@ -351,13 +351,18 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       api = createApiServer(parts)
       const http = await api.listen(options.host, options.httpPort)
       parts.httpUrl = http
-      writeRuntimeFile(options.dataDir, {
-        mqtt: mqttUrl,
-        http,
-        pid: process.pid,
-        version,
-        startedAt: parts.startedAt,
-      })
+      try {
+        writeRuntimeFile(options.dataDir, {
+          mqtt: mqttUrl,
+          http,
+          pid: process.pid,
+          version,
+          startedAt: parts.startedAt,
+        })
+      } catch (error) {
+        // Only a convenience for tools (`edgetwin mqtt pub`): a full disk does not stop the core.
+        logger.warn({ err: error }, 'running.json could not be written; tools will need --url')
+      }
       agent.start()
       desiredApplier.start()
       if (options.sim) {

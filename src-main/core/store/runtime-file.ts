@@ -29,7 +29,11 @@ export function writeRuntimeFile(dataDir: string, info: RuntimeInfo): void {
 /** Removes the file if it is this process's (a second core refused by the lock never wrote it). */
 export function removeRuntimeFile(dataDir: string): void {
   const info = readRuntimeFile(dataDir)
-  if (info?.pid === process.pid) rmSync(path.join(dataDir, RUNTIME_FILE), { force: true })
+  try {
+    if (info?.pid === process.pid) rmSync(path.join(dataDir, RUNTIME_FILE), { force: true })
+  } catch {
+    // Left behind, it is told apart by its pid, as after a kill -9.
+  }
 }
 
 /** The file's content, or undefined when there is none or it is not one a core wrote. */
