@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { Agent } from './agent'
@@ -31,9 +22,11 @@ import { createLogger } from './config/logger'
 import { type Exposure, type LanReady, lanReady, prepareExposure } from './exposure'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
+import { prepareDataDir } from './store/data-dir'
 import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
 import { DiskGuard, type DiskState } from './store/disk-guard'
+import { removeRuntimeFile, writeRuntimeFile } from './store/runtime-file'
 import { BatchWriter } from './store/writer'
 import { SyncService } from './sync'
 import { SyncConfigStore } from './sync/config-store'
@@ -368,6 +361,18 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       api = createApiServer(parts)
       const http = await api.listen(options.host, options.httpPort)
       parts.httpUrl = http
+      try {
+        writeRuntimeFile(options.dataDir, {
+          mqtt: mqttUrl,
+          http,
+          pid: process.pid,
+          version,
+          startedAt: parts.startedAt,
+        })
+      } catch (error) {
+        // Only a convenience for tools (`edgetwin mqtt pub`): a full disk does not stop the core.
+        logger.warn({ err: error }, 'running.json could not be written; tools will need --url')
+      }
       agent.start()
       desiredApplier.start()
       shelfExpiry.start()
@@ -471,6 +476,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
   async function stop(): Promise<void> {
     clearInterval(retentionTimer)
     clearTimeout(firstRetention)
+    // First: from here on the core no longer takes messages, so no tool should find it.
+    if (parts) removeRuntimeFile(options.dataDir)
     retentionTimer = undefined
     firstRetention = undefined
     await sim?.stop()
@@ -505,40 +512,6 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       return parts
     },
   }
-}
-
-function prepareDataDir(dataDir: string): void {
-  const fail = (what: string, error: unknown) =>
-    new Error(
-      `data dir ${dataDir} ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  try {
-    makeDirectory(dataDir)
-    for (const sub of ['operations', 'plugins', 'files', 'logs']) makeDirectory(path.join(dataDir, sub))
-    accessSync(dataDir, constants.W_OK)
-  } catch (error) {
-    throw fail('is not writable', error)
-  }
-  try {
-    // Owner-only: the database, logs and configuration snapshots in it are created with the
-    // default umask, so the folder is what keeps other users out.
-    chmodSync(dataDir, 0o700)
-  } catch (error) {
-    throw fail('cannot be made private to its owner (chmod 700)', error)
-  }
-}
-
-/**
- * `mkdir -p`, one level at a time: Node's recursive mkdirSync never returns on some paths that
- * cannot be created (under /proc), where this fails at the first level that cannot be made.
- */
-function makeDirectory(dir: string): void {
-  const missing: string[] = []
-  for (let current = path.resolve(dir); !existsSync(current); current = path.dirname(current)) {
-    missing.unshift(current)
-    if (path.dirname(current) === current) break
-  }
-  for (const level of missing) mkdirSync(level, { mode: 0o700 })
 }
 
 /** Reads the API token, generating it on first start (owner-only, written atomically). */

@@ -6,10 +6,12 @@ export interface Route {
   template: string
 }
 
-/** Routes the OpenAPI document leaves out: the WebSocket, thin-edge.io's API, the login link. */
+/** Routes the OpenAPI document leaves out: the WebSocket, thin-edge.io's API, the login link, the reference. */
 export const UNDOCUMENTED: Array<[method: string, path: string]> = [
   ['GET', '/api/v1/stream'],
   ['GET', '/api/v1/openapi.json'],
+  ['GET', '/api/v1/docs'],
+  ['GET', '/api/v1/docs/json'],
   ['GET', '/login'],
   ['GET', '/te/v1/entities'],
   ['POST', '/te/v1/entities'],
@@ -32,6 +34,8 @@ export const UNDOCUMENTED: Array<[method: string, path: string]> = [
 export const PUBLIC = new Set([
   'GET /api/v1/health',
   'GET /api/v1/openapi.json',
+  'GET /api/v1/docs',
+  'GET /api/v1/docs/json',
   'POST /api/v1/session',
   'DELETE /api/v1/session',
   'GET /login',

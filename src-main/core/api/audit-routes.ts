@@ -112,10 +112,24 @@ export function auditRoutes(parts: CoreParts): FastifyPluginAsync {
             type: 'object',
             properties: {
               ...filters,
-              format: { type: 'string', enum: ['csv', 'json'], default: 'csv' },
-              limit: integerParam(1, EXPORT_LIMIT, { default: EXPORT_LIMIT }),
+              format: {
+                type: 'string',
+                enum: ['csv', 'json'],
+                default: 'csv',
+                description: 'the file’s format',
+              },
+              limit: integerParam(1, EXPORT_LIMIT, { default: EXPORT_LIMIT, description: 'entries at most' }),
             },
             additionalProperties: false,
+          },
+          response: {
+            200: {
+              description: 'The file (Content-Disposition: attachment)',
+              content: {
+                'text/csv': { schema: { type: 'string' } },
+                'application/json': { schema: { type: 'array', items: open() } },
+              },
+            },
           },
         },
       },

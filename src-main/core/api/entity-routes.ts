@@ -42,8 +42,12 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
           querystring: {
             type: 'object',
             properties: {
-              type: { type: 'string', enum: ['device', 'child-device', 'service'] },
-              parent: { type: 'string' },
+              type: {
+                type: 'string',
+                enum: ['device', 'child-device', 'service'],
+                description: 'only this kind',
+              },
+              parent: { type: 'string', description: 'only the children of this entity (topic id)' },
               q: { type: 'string', description: 'Case-insensitive match on id or name' },
               ...pageParams(1000),
             },
@@ -111,6 +115,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
             properties: { twin: { type: 'object', minProperties: 1, additionalProperties: true } },
             additionalProperties: false,
           },
+          response: { 202: open({ twin: { ...open(), description: 'the fragments as published' } }) },
         },
       },
       async (request, reply) => {
@@ -158,7 +163,7 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
             properties: {
               from: { type: 'string', description: 'epoch ms or ISO 8601; default: one hour before `to`' },
               to: { type: 'string', description: 'epoch ms or ISO 8601; default: now' },
-              points: integerParam(1, 10000, { default: 500 }),
+              points: integerParam(1, 10000, { default: 500, description: 'buckets answered at most' }),
             },
             additionalProperties: false,
           },

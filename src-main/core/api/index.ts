@@ -1,6 +1,5 @@
 import https from 'node:https'
 import cookie from '@fastify/cookie'
-import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
 import Fastify, {
   type FastifyBaseLogger,
@@ -19,6 +18,7 @@ import { AccessGuard } from './auth'
 import { entityRoutes } from './entity-routes'
 import { HostPolicy } from './host-policy'
 import { useJsonBodies } from './json-body'
+import { apiReference, registerOpenApi } from './openapi'
 import { operationRoutes } from './operation-routes'
 import { securityHeaders } from './security-headers'
 import { sessionRoutes } from './session-routes'
@@ -78,14 +78,7 @@ export function createApiServer(parts: CoreParts): ApiServer {
     reply.status(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}` })
   })
 
-  app.register(swagger, {
-    openapi: {
-      info: { title: 'EdgeTwin API', version: parts.version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    hideUntagged: false,
-  })
+  registerOpenApi(app, parts.version)
   app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   app.register(cookie)
   // No CORS: the API answers the core's own pages and non-browser clients only.
@@ -101,10 +94,8 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(streamRoutes(parts))
   app.register(teEntityRoutes(parts))
   app.register(teFileRoutes(parts))
+  app.register(apiReference())
   app.register(uiRoutes(parts.options.uiDir))
-  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
-    app.swagger(),
-  )
 
   let door: FrontDoor | undefined
   let secure: https.Server | undefined

@@ -36,6 +36,22 @@ const versionSchema = open({
   sha256: { type: 'string' },
   source: { type: 'string', enum: ['snapshot', 'update', 'restore'] },
 })
+const configVersionSchema = open({
+  ...versionSchema.properties,
+  size: { type: 'integer', description: 'bytes' },
+  operationId: { type: ['integer', 'null'] },
+  actor: { type: ['string', 'null'] },
+  time: { type: 'number', description: 'epoch ms' },
+  path: { type: ['string', 'null'], description: 'where the device keeps the file, when it said' },
+})
+/** An entity and one of its configuration types, as path parameters. */
+const configTypeParams = {
+  ...entityIdParams,
+  properties: {
+    ...entityIdParams.properties,
+    type: { type: 'string', description: 'configuration type, as the device declares it (e.g. tedge.toml)' },
+  },
+}
 /** Configuration files are text and small; thin-edge.io's own JSON limit is 1 MiB. */
 const CONFIG_CONTENT_LIMIT = 512 * 1024
 
@@ -86,9 +102,9 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           querystring: {
             type: 'object',
             properties: {
-              entity: { type: 'string' },
-              subtree: { type: 'boolean', default: false },
-              operation: { type: 'string' },
+              entity: { type: 'string', description: 'only operations of this entity (topic id)' },
+              subtree: { type: 'boolean', default: false, description: 'with `entity`: its descendants too' },
+              operation: { type: 'string', description: 'only this operation, e.g. software_update' },
               status: { type: 'string', description: 'comma-separated statuses; `active` = not finished' },
               ...timeRange,
               before: integerParam(1, Number.MAX_SAFE_INTEGER, {
@@ -157,6 +173,9 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'The file an operation produced (an uploaded log, a configuration snapshot)',
           tags: ['operations'],
           params: numericIdParams,
+          response: {
+            200: { description: 'The file', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
         },
       },
       async (request, reply) => {
@@ -183,6 +202,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           },
           response: { 201: operationSchema },
         },
+        config: { errors: { 409: 'the entity does not declare this operation' } },
       },
       async (request, reply) => {
         const entity = topicIdParam(request.params.id)
@@ -204,6 +224,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           params: numericIdParams,
           response: { 200: operationSchema },
         },
+        config: { errors: { 409: 'the operation is finished, or its workflow cannot be cancelled now' } },
       },
       async (request) => {
         const operation = find(request.params.id)
@@ -218,6 +239,20 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Software installed, as last reported',
           tags: ['software'],
           params: entityIdParams,
+          response: {
+            200: open({
+              types: { type: 'array', items: { type: 'string' }, description: 'software types it accepts' },
+              modules: {
+                type: 'array',
+                items: open({
+                  type: { type: 'string' },
+                  name: { type: 'string' },
+                  version: { type: ['string', 'null'] },
+                }),
+              },
+              updatedAt: { type: ['number', 'null'], description: 'epoch ms' },
+            }),
+          },
         },
       },
       async (request): Promise<SoftwareView> => {
@@ -238,6 +273,17 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Configuration types with their latest version',
           tags: ['configuration'],
           params: entityIdParams,
+          response: {
+            200: {
+              type: 'array',
+              items: open({
+                type: { type: 'string' },
+                canSnapshot: { type: 'boolean' },
+                canUpdate: { type: 'boolean' },
+                latest: { ...configVersionSchema, type: ['object', 'null'] },
+              }),
+            },
+          },
         },
       },
       async (request): Promise<ConfigTypeView[]> => {
@@ -261,10 +307,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Versions of one configuration file, newest first',
           tags: ['configuration'],
-          params: {
-            ...entityIdParams,
-            properties: { ...entityIdParams.properties, type: { type: 'string' } },
-          },
+          params: configTypeParams,
           response: { 200: { type: 'array', items: versionSchema } },
         },
       },
@@ -281,6 +324,12 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'One configuration version with its content',
           tags: ['configuration'],
           params: numericIdParams,
+          response: {
+            200: open({
+              ...configVersionSchema.properties,
+              content: { type: 'string', description: 'the file, UTF-8' },
+            }),
+          },
         },
       },
       async (request) => {
@@ -298,10 +347,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Send a new configuration (a config_update, recorded in the audit trail)',
           tags: ['configuration'],
-          params: {
-            ...entityIdParams,
-            properties: { ...entityIdParams.properties, type: { type: 'string' } },
-          },
+          params: configTypeParams,
           body: {
             type: 'object',
             required: ['content'],
@@ -310,6 +356,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           },
           response: { 201: operationSchema },
         },
+        config: { errors: { 409: 'the entity does not accept this configuration type' } },
       },
       async (request, reply) => {
         const entity = requireEntity(parts, request.params.id).topicId
@@ -332,6 +379,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           params: numericIdParams,
           response: { 201: operationSchema },
         },
+        config: { errors: { 409: 'the entity no longer accepts this configuration type' } },
       },
       async (request, reply) => {
         const version = parts.configs.get(request.params.id)

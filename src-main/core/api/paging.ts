@@ -23,7 +23,10 @@ const NUMBER = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/
 /** The `limit` and `cursor` query parameters of a paged list. */
 export function pageParams(defaultLimit: number) {
   return {
-    limit: integerParam(1, MAX_PAGE_ROWS, { default: defaultLimit }),
+    limit: integerParam(1, MAX_PAGE_ROWS, {
+      default: defaultLimit,
+      description: 'rows in this page at most',
+    }),
     cursor: {
       type: 'string',
       maxLength: 100,

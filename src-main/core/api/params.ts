@@ -85,11 +85,13 @@ export const integerParam = (minimum: number, maximum: number, extra: Record<str
 export const numericIdParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: integerParam(1, Number.MAX_SAFE_INTEGER) },
+  properties: {
+    id: integerParam(1, Number.MAX_SAFE_INTEGER, { description: 'the row id, as lists answer it' }),
+  },
 } as const
 
 /** How many rows a list answers with. */
-export const pageLimit = integerParam(1, 10000, { default: 200 })
+export const pageLimit = integerParam(1, 10000, { default: 200, description: 'rows answered at most' })
 
 /** `from` and `to` query parameters, parsed by parseQueryTime. */
 export const timeRange = {

@@ -44,7 +44,13 @@ export function sessionRoutes(parts: CoreParts, guard: AccessGuard): FastifyPlug
     app.post<{ Body: { token: string } }>(
       '/api/v1/session',
       {
-        config: { public: true },
+        config: {
+          public: true,
+          errors: {
+            403: 'the token is not this core’s',
+            429: 'too many failed attempts from this address: wait',
+          },
+        },
         schema: {
           summary: 'Log in with the API token; answers with the session cookie',
           tags: ['session'],
@@ -55,6 +61,7 @@ export function sessionRoutes(parts: CoreParts, guard: AccessGuard): FastifyPlug
             properties: { token: { type: 'string', minLength: 1, maxLength: 200 } },
             additionalProperties: false,
           },
+          response: { 204: { type: 'null', description: 'Logged in: the session cookie is set' } },
         },
       },
       async (request, reply) => {
@@ -80,7 +87,11 @@ export function sessionRoutes(parts: CoreParts, guard: AccessGuard): FastifyPlug
       '/api/v1/session',
       {
         config: { public: true },
-        schema: { summary: 'Log out: ends the session and clears its cookie', tags: ['session'] },
+        schema: {
+          summary: 'Log out: ends the session and clears its cookie',
+          tags: ['session'],
+          response: { 204: { type: 'null', description: 'Logged out' } },
+        },
       },
       async (request, reply) => {
         const id = request.cookies[SESSION_COOKIE]

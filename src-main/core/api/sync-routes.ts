@@ -18,6 +18,77 @@ const secretInput = {
   description: 'given in full; null removes it; never answered back',
 }
 
+const secretView = open({ set: { type: 'boolean' }, hint: { type: ['string', 'null'] } })
+const syncStatusSchema = open({
+  enabled: { type: 'boolean' },
+  state: { type: 'string', enum: ['off', 'connecting', 'connected', 'disconnected'] },
+  url: { type: 'string' },
+  siteId: { type: 'string' },
+  since: { type: 'number', description: 'when the current state began, epoch ms' },
+  lastError: { type: ['string', 'null'] },
+  nextRetryAt: {
+    type: ['number', 'null'],
+    description: 'next connection attempt while disconnected, epoch ms',
+  },
+  backlog: open(),
+  maxBacklogBytes: { type: 'integer' },
+  sent: open(),
+  throughput: open(),
+  lastSyncAt: { type: ['number', 'null'] },
+  dropped: open(),
+  received: open(),
+  conflicts: open({ open: { type: 'integer' }, total: { type: 'integer' } }),
+})
+const syncConfigSchema = open({
+  enabled: { type: 'boolean' },
+  url: { type: 'string' },
+  siteId: { type: 'string' },
+  username: { type: 'string' },
+  password: secretView,
+  clientCert: secretView,
+  clientKey: secretView,
+  ca: secretView,
+  batchBytes: { type: 'integer' },
+  batchMs: { type: 'integer' },
+  maxBacklogBytes: { type: 'integer' },
+})
+const conflictSide = open({
+  value: {},
+  deleted: { type: 'boolean' },
+  origin: { type: 'string' },
+  hlc: { type: 'string' },
+})
+const conflictSchema = open({
+  id: { type: 'integer' },
+  entity: { type: 'string' },
+  property: { type: 'string' },
+  time: { type: 'number' },
+  policy: { type: 'string', enum: [...DESIRED_POLICIES] },
+  edge: conflictSide,
+  cloud: conflictSide,
+  winner: { type: 'string', enum: ['edge', 'cloud'] },
+  status: { type: 'string', enum: ['open', 'resolved'] },
+  resolution: { type: ['object', 'null'], additionalProperties: true },
+})
+const desiredSchema = open({
+  entity: { type: 'string' },
+  version: { type: 'integer' },
+  syncedVersion: { type: ['integer', 'null'] },
+  properties: {
+    type: 'array',
+    items: open({
+      name: { type: 'string' },
+      value: {},
+      deleted: { type: 'boolean' },
+      version: { type: 'integer' },
+      policy: { type: 'string', enum: [...DESIRED_POLICIES] },
+      state: { type: 'string', enum: ['pending', 'in-progress', 'applied', 'refused'] },
+    }),
+  },
+  supported: { type: 'boolean', description: 'whether the entity declares desired_update' },
+  command: { type: ['object', 'null'], additionalProperties: true },
+})
+
 /** The desired view of an entity, with whether it can apply desired properties and its command's state. */
 export function desiredView(parts: CoreParts, entity: string): DesiredView {
   const command = parts.desired.command(entity)
@@ -38,6 +109,7 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Cloud sync status: connection, backlog, throughput, drops, conflicts',
           tags: ['sync'],
+          response: { 200: syncStatusSchema },
         },
       },
       async () => parts.sync.status(),
@@ -49,6 +121,7 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'Cloud sync configuration; secrets only say whether they are set',
           tags: ['sync'],
+          response: { 200: syncConfigSchema },
         },
       },
       async () => parts.sync.configView(),
@@ -77,6 +150,7 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
               maxBacklogBytes: { type: 'integer' },
             },
           },
+          response: { 200: syncConfigSchema },
         },
       },
       async (request) => parts.sync.configure(request.body, actorOf(request)),
@@ -88,7 +162,9 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
         schema: {
           summary: 'While disconnected, try to connect now instead of after the backoff (409 otherwise)',
           tags: ['sync'],
+          response: { 200: syncStatusSchema },
         },
+        config: { errors: { 409: 'sync is not waiting to reconnect' } },
       },
       async () => {
         if (!parts.sync.retryNow()) throw new HttpError(409, 'sync is not waiting to reconnect')
@@ -105,11 +181,16 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
           querystring: {
             type: 'object',
             properties: {
-              status: { type: 'string', enum: ['open', 'resolved'] },
-              entity: { type: 'string', description: 'topic id' },
+              status: {
+                type: 'string',
+                enum: ['open', 'resolved'],
+                description: 'only open or resolved ones',
+              },
+              entity: { type: 'string', description: 'only those of this entity (topic id)' },
               limit: pageLimit,
             },
           },
+          response: { 200: { type: 'array', items: conflictSchema } },
         },
       },
       async (request): Promise<ConflictView[]> => {
@@ -136,7 +217,9 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
             additionalProperties: false,
             properties: { choice: { type: 'string', enum: ['edge', 'cloud'] } },
           },
+          response: { 200: conflictSchema },
         },
+        config: { errors: { 409: 'the conflict is already resolved' } },
       },
       async (request) => parts.desired.resolve(request.params.id, request.body.choice, actorOf(request)),
     )
@@ -148,6 +231,7 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: "An entity's desired properties with the device's acknowledgements",
           tags: ['desired'],
           params: entityIdParams,
+          response: { 200: desiredSchema },
         },
       },
       async (request) => desiredView(parts, requireEntity(parts, request.params.id).topicId),
@@ -174,7 +258,9 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
               },
             },
           },
+          response: { 200: desiredSchema },
         },
+        config: { errors: { 409: 'baseVersion is stale: a property changed after it' } },
       },
       async (request) => {
         const entity = requireEntity(parts, request.params.id).topicId

@@ -117,7 +117,12 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
           tags: ['events'],
           querystring: {
             type: 'object',
-            properties: { ...entityScope, type: { type: 'string' }, ...timeRange, ...pageParams(200) },
+            properties: {
+              ...entityScope,
+              type: { type: 'string', description: 'only events of this type' },
+              ...timeRange,
+              ...pageParams(200),
+            },
             additionalProperties: false,
           },
           response: { 200: { type: 'array', items: open() } },

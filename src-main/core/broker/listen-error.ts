@@ -9,8 +9,11 @@ export function listenError(
   const where = `${host}:${port}`
   switch (error.code) {
     case 'EADDRINUSE':
+      // A busy MQTT port is usually another broker (mosquitto on a thin-edge.io device): attaching to
+      // it is then what the user wants, rather than another port.
       return new Error(
-        `${what} port ${where} is already in use (choose another ${flag}, or 0 for any free port)`,
+        `${what} port ${where} is already in use (choose another ${flag}, or 0 for any free port` +
+          `${what === 'MQTT' ? `; or attach to the broker listening there with --broker-url mqtt://${where}` : ''})`,
       )
     case 'EACCES':
       return new Error(

@@ -300,7 +300,7 @@ describe('edgetwin cloud-tail', () => {
     const cases: Array<[string[], string]> = [
       [['--site-id', 'plant-1'], 'cloud-tail needs --url'],
       [['--url', broker.url], 'cloud-tail needs --site-id ID'],
-      [['--url', broker.url, '--site', 'plant-1'], "Unknown option '--site'"],
+      [['--url', broker.url, '--site', 'plant-1'], 'unknown option --site (try: edgetwin cloud-tail --help)'],
       [['--url', broker.url, '--site-id', 'plant/1'], '--site-id: site id "plant/1" must be'],
       [['--url', broker.url, '--site-id', 'p', '--kinds', 'alarm,bogus'], '--kinds: "bogus" is not one of'],
       [['--url', broker.url, '--site-id', 'p', '--count', '0'], '--count must be an integer'],
