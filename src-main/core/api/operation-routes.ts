@@ -15,7 +15,16 @@ import {
   timeRange,
   topicIdParam,
 } from './params'
-import type { ConfigTypeView, OperationDetail, OperationRequest, SoftwareView } from './types'
+import type {
+  ConfigRestoreInput,
+  ConfigTypeView,
+  ConfigUpdateInput,
+  OperationDetail,
+  OperationRequest,
+  SoftwareView,
+  StaleBase,
+} from './types'
+import { displayName } from './views'
 
 const operationSchema = open({
   id: { type: 'integer' },
@@ -38,6 +47,28 @@ const versionSchema = open({
 })
 /** Configuration files are text and small; thin-edge.io's own JSON limit is 1 MiB. */
 const CONFIG_CONTENT_LIMIT = 512 * 1024
+/** The version an edit started from: a config-version id, or null when none was stored. */
+const baseVersionSchema = {
+  type: ['integer', 'null'],
+  minimum: 1,
+  description:
+    'id of the configuration version the edit started from (null when none was stored); ' +
+    'a send is refused (409) when the latest stored version of the file is another one',
+}
+/** A 409 that names the version the device has now, so the client can show what changed. */
+const staleBaseSchema = {
+  description: 'The file changed since `baseVersion` (or the type is not accepted): nothing was sent',
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    current: {
+      ...versionSchema,
+      type: ['object', 'null'],
+      properties: { ...versionSchema.properties, content: { type: 'string' } },
+    },
+  },
+  required: ['error'],
+}
 
 /** The agent's errors carry their HTTP status. */
 function agentCall<T>(call: () => T): T {
@@ -56,6 +87,37 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
     const operation = operations.byId(id)
     if (!operation) throw new HttpError(404, `operation ${id} not found`)
     return operation
+  }
+  /**
+   * Optimistic concurrency for configuration updates: an edit replaces the version it started
+   * from, or nothing. Answers the 409 (with the version stored now) when another version took its
+   * place; a later version with the same content is no conflict.
+   */
+  const staleBase = (entity: string, type: string, base: number | null): StaleBase | undefined => {
+    const latest = parts.configs.latest(entity, type)
+    if ((latest?.id ?? null) === base) return undefined
+    const started = base === null ? undefined : parts.configs.get(base)
+    if (
+      latest &&
+      started &&
+      started.entity === entity &&
+      started.type === type &&
+      started.sha256 === latest.sha256
+    )
+      return undefined
+    const known = parts.entities.get(entity)
+    const name = known ? displayName(parts, known) : entity
+    const from =
+      base === null ? 'no stored version' : started ? `version ${started.version}` : `version id ${base}`
+    return {
+      error:
+        `${type} of ${name} changed since the edit started from ${from}: ` +
+        (latest ? `it is now version ${latest.version}` : 'no version of it is stored') +
+        '. Nothing was sent: review the edit against the current version and send it again.',
+      current: latest
+        ? { ...latest, content: (parts.configs.content(latest.id) ?? Buffer.alloc(0)).toString('utf8') }
+        : null,
+    }
   }
   const configTypes = (entity: string, capability: string): string[] => {
     const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)
@@ -292,7 +354,7 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
       },
     )
 
-    app.post<{ Params: { id: string; type: string }; Body: { content: string } }>(
+    app.post<{ Params: { id: string; type: string }; Body: ConfigUpdateInput }>(
       '/api/v1/entities/:id/configs/:type',
       {
         schema: {
@@ -304,11 +366,14 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
           },
           body: {
             type: 'object',
-            required: ['content'],
-            properties: { content: { type: 'string', maxLength: CONFIG_CONTENT_LIMIT } },
+            required: ['content', 'baseVersion'],
+            properties: {
+              content: { type: 'string', maxLength: CONFIG_CONTENT_LIMIT },
+              baseVersion: baseVersionSchema,
+            },
             additionalProperties: false,
           },
-          response: { 201: operationSchema },
+          response: { 201: operationSchema, 409: staleBaseSchema },
         },
       },
       async (request, reply) => {
@@ -317,20 +382,31 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         if (!configTypes(entity, 'config_update').includes(type)) {
           throw new HttpError(409, `${entity} does not accept configuration type "${type}"`)
         }
+        const stale = staleBase(entity, type, request.body.baseVersion)
+        if (stale) return reply.status(409).send(stale)
         const content = Buffer.from(request.body.content, 'utf8')
         const created = agentCall(() => agent.requestConfigUpdate(entity, type, content, actorOf(request)))
         return reply.status(201).send(agent.view(created))
       },
     )
 
-    app.post<{ Params: { id: number } }>(
+    app.post<{ Params: { id: number }; Body: ConfigRestoreInput }>(
       '/api/v1/config-versions/:id/restore',
       {
         schema: {
           summary: 'Send an earlier configuration version again (a config_update, audited)',
+          description:
+            '`baseVersion` is the version the restore replaces, as the client showed it (the diff ' +
+            'the user confirmed): 409 when another version took its place since.',
           tags: ['configuration'],
           params: numericIdParams,
-          response: { 201: operationSchema },
+          body: {
+            type: 'object',
+            required: ['baseVersion'],
+            properties: { baseVersion: baseVersionSchema },
+            additionalProperties: false,
+          },
+          response: { 201: operationSchema, 409: staleBaseSchema },
         },
       },
       async (request, reply) => {
@@ -341,6 +417,8 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         if (!configTypes(version.entity, 'config_update').includes(version.type)) {
           throw new HttpError(409, `${version.entity} does not accept configuration type "${version.type}"`)
         }
+        const stale = staleBase(version.entity, version.type, request.body.baseVersion)
+        if (stale) return reply.status(409).send(stale)
         const created = agentCall(() =>
           agent.requestConfigUpdate(version.entity, version.type, content, actorOf(request), version),
         )
