@@ -99,7 +99,7 @@ describe('Configuration', () => {
     await user.click(screen.getByRole('button', { name: 'Send configuration' }))
     await waitFor(() =>
       expect(posted(requests, `${FILLER_PATH}/configs/plc.conf`)).toEqual([
-        { content: 'mode = auto\nspeed = 140\npressure = 2.5\n' },
+        { content: 'mode = auto\nspeed = 140\npressure = 2.5\n', baseVersion: 3 },
       ]),
     )
     expect(await screen.findByText('Config update requested as operation #42.')).toBeInTheDocument()
@@ -166,7 +166,9 @@ describe('Configuration', () => {
     await user.click(within(table).getByRole('button', { name: 'Restore… version 2' }))
     dialog = await screen.findByRole('dialog', { name: 'Restore version 2 of plc.conf?' })
     await user.click(within(dialog).getByRole('button', { name: 'Restore' }))
-    await waitFor(() => expect(posted(requests, '/api/v1/config-versions/2/restore')).toHaveLength(1))
+    await waitFor(() =>
+      expect(posted(requests, '/api/v1/config-versions/2/restore')).toEqual([{ baseVersion: 3 }]),
+    )
     expect(await screen.findByRole('heading', { name: 'Config update #43' })).toBeInTheDocument()
     await waitFor(() => expect(versionReads()).toBeGreaterThan(before))
   })

@@ -89,7 +89,9 @@ test('an edit from a version that is no longer the latest is refused with the cu
   const operations = await operationCount()
   const b = await update('target_torque_nm = 3.2\ntorque_tolerance_nm = 0.4\n', v1.id)
   expect(b.status).toBe(409)
-  expect(b.body.error).toMatch(/line\.conf .*changed since the edit started from version 1: it is now version 2/)
+  expect(b.body.error).toMatch(
+    /line\.conf .*changed since the edit started from version 1: it is now version 2/,
+  )
   expect(b.body.current).toMatchObject({ id: v2.id, version: 2, sha256: v2.sha256 })
   expect(b.body.current?.content).toBe('target_torque_nm = 4.2\ntorque_tolerance_nm = 0.3\n')
   expect(await operationCount()).toBe(operations)
@@ -136,7 +138,9 @@ test('a restore replaces the version the user saw, and a later version with the 
   expect(stale.status).toBe(409)
   expect(stale.body.current).toMatchObject({ id: v2.id, content: expect.stringContaining('4.2') })
 
-  const restore = await post<OperationView>(`/api/v1/config-versions/${v1.id}/restore`, { baseVersion: v2.id })
+  const restore = await post<OperationView>(`/api/v1/config-versions/${v1.id}/restore`, {
+    baseVersion: v2.id,
+  })
   expect(restore.status).toBe(201)
   await succeeded(restore.body.id)
   const v3 = (await t.json<ConfigVersionView[]>(VERSIONS))[0] as ConfigVersionView
