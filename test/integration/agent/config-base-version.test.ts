@@ -151,3 +151,18 @@ test('a restore replaces the version the user saw, and a later version with the 
   expect(same.status).toBe(201)
   await succeeded(same.body.id)
 })
+
+test('the OpenAPI document describes the base version and the 409 with the current version', async () => {
+  type Operation = {
+    requestBody: { content: { 'application/json': { schema: { required: string[] } } } }
+    responses: Record<string, { content?: { 'application/json': { schema: { properties: object } } } }>
+  }
+  const doc = await t.json<{ paths: Record<string, { post: Operation }> }>('/api/v1/openapi.json')
+  for (const route of ['/api/v1/entities/{id}/configs/{type}', '/api/v1/config-versions/{id}/restore']) {
+    const post = doc.paths[route]?.post
+    expect(post?.requestBody.content['application/json'].schema.required).toContain('baseVersion')
+    expect(
+      Object.keys(post?.responses['409']?.content?.['application/json'].schema.properties ?? {}),
+    ).toEqual(['error', 'current'])
+  }
+})
