@@ -94,6 +94,23 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
    * place; a later version with the same content is no conflict.
    */
   const staleBase = (entity: string, type: string, base: number | null): StaleBase | undefined => {
+    const known = parts.entities.get(entity)
+    const name = known ? displayName(parts, known) : entity
+    // An update still running stores its version only when it succeeds: until then no edit can say
+    // what it replaces, and one sent now could undo it.
+    for (const running of operations.query({
+      entities: [entity],
+      operation: 'config_update',
+      statuses: ['active'],
+      limit: 100,
+    })) {
+      if (running.cleared || running.payload.type !== type) continue
+      return {
+        error:
+          `${type} of ${name} is being changed by operation #${running.id} (${running.status}). Nothing was ` +
+          'sent: wait until it ends, then review the edit against the version it leaves.',
+      }
+    }
     const latest = parts.configs.latest(entity, type)
     if ((latest?.id ?? null) === base) return undefined
     const started = base === null ? undefined : parts.configs.get(base)
@@ -105,8 +122,6 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
       started.sha256 === latest.sha256
     )
       return undefined
-    const known = parts.entities.get(entity)
-    const name = known ? displayName(parts, known) : entity
     const from =
       base === null ? 'no stored version' : started ? `version ${started.version}` : `version id ${base}`
     return {

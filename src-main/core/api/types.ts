@@ -244,8 +244,11 @@ export interface ConfigRestoreInput {
 /** The 409 answer to a configuration sent from a version that is no longer the latest. */
 export interface StaleBase {
   error: string
-  /** The version stored now, with its content; null when none is. */
-  current: ConfigVersionDetail | null
+  /**
+   * The version stored now, with its content; null when none is. Left out when the refusal is an
+   * update of the same file still running (no version to compare with yet).
+   */
+  current?: ConfigVersionDetail | null
 }
 
 /** A configuration type an entity declares (capability `config_snapshot`/`config_update` types). */

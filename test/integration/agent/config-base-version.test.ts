@@ -166,3 +166,38 @@ test('the OpenAPI document describes the base version and the 409 with the curre
     ).toEqual(['error', 'current'])
   }
 })
+
+test('while an update of the file is still running, another is refused: it could undo the first', async () => {
+  // A child device that declares config_update and has no agent answering: its command stays `init`.
+  const client = await t.client()
+  await client.publishAsync('te/device/press//', JSON.stringify({ '@type': 'child-device' }), {
+    retain: true,
+  })
+  await client.publishAsync(
+    'te/device/press///cmd/config_update',
+    JSON.stringify({ types: ['press.conf'] }),
+    {
+      retain: true,
+    },
+  )
+  await vi.waitFor(() =>
+    expect(t.core.parts.entities.capabilities('device/press//')?.has('config_update')).toBe(true),
+  )
+  const press = `/api/v1/entities/${encodeURIComponent('device/press//')}/configs/press.conf`
+
+  const first = await post<OperationView>(press, { content: 'force_kn = 40\n', baseVersion: null })
+  expect(first.status).toBe(201)
+  const second = await post<StaleBase>(press, { content: 'stroke_mm = 80\n', baseVersion: null })
+  expect(second.status).toBe(409)
+  expect(second.body.error).toBe(
+    `press.conf of press is being changed by operation #${first.body.id} (init). Nothing was sent: ` +
+      'wait until it ends, then review the edit against the version it leaves.',
+  )
+  expect(second.body).not.toHaveProperty('current')
+
+  // Once it ended (here: withdrawn by its requester), the file can be sent again.
+  expect((await post<OperationView>(`/api/v1/operations/${first.body.id}/cancel`, {})).status).toBe(200)
+  expect((await post<OperationView>(press, { content: 'stroke_mm = 80\n', baseVersion: null })).status).toBe(
+    201,
+  )
+})
