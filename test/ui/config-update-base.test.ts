@@ -7,7 +7,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ConfigVersionDetail } from '../../src-renderer/lib/api'
 import EntityOperations from '../../src-renderer/lib/components/EntityOperations.svelte'
 import { lineTwin, stubApi } from './line-fixture'
-import { FILLER_PATH, filler, NOW, operation, posted, recording, version } from './operation-fixture'
+import {
+  FILLER_PATH,
+  filler,
+  NOW,
+  operation,
+  operationDetail,
+  posted,
+  recording,
+  state,
+  version,
+} from './operation-fixture'
 
 const TORQUE_32 = 'target_torque_nm = 3.2\n# tolerance\ntorque_tolerance_nm = 0.3\nchuck_speed_rpm = 320\n'
 const TORQUE_42 = TORQUE_32.replace('3.2', '4.2')
@@ -24,6 +34,11 @@ function core(device: { latest: ConfigVersionDetail }, answer?: () => Response |
       return [{ type: 'plc.conf', canSnapshot: true, canUpdate: true, latest: device.latest }]
     const stored = /^\/api\/v1\/config-versions\/(\d+)$/.exec(path)
     if (method === 'GET' && stored) return [V1, V2, device.latest].find((v) => v.id === Number(stored[1]))
+    if (method === 'GET' && path === '/api/v1/operations/42')
+      return operationDetail(operation({ id: 42, operation: 'config_update', status: 'executing' }), [
+        state('init', NOW),
+        state('executing', NOW),
+      ])
     if (method === 'POST' && path === UPDATE)
       return answer?.() ?? operation({ id: 42, operation: 'config_update', payload: { type: 'plc.conf' } })
     return undefined
@@ -71,7 +86,13 @@ describe('Configuration update base', () => {
     const waiting = screen.getByRole('textbox', { name: 'Content' })
     expect(waiting).toHaveAccessibleDescription(/^Sent as operation #42: waiting for Filler PLC to apply it/)
     expect(waiting).toHaveValue(TORQUE_42)
-    expect(screen.getByRole('button', { name: 'Review changes' })).toBeDisabled()
+    // Reviewing now would compare with version 1, which update A is about to replace.
+    await user.click(screen.getByRole('button', { name: 'Review changes' }))
+    await waitFor(() =>
+      expect(waiting).toHaveAccessibleDescription(
+        /Wait until Filler PLC has applied the configuration sent as operation #42\.$/,
+      ),
+    )
 
     // The core stores version 2 before it announces the end.
     device.latest = V2
