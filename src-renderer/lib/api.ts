@@ -4,7 +4,9 @@ import type {
   AlarmStatus,
   AlarmView,
   AuditEntryView,
+  ConfigRestoreInput,
   ConfigTypeView,
+  ConfigUpdateInput,
   ConfigVersionDetail,
   ConfigVersionView,
   ConflictView,
@@ -19,6 +21,7 @@ import type {
   SeriesAnswer,
   Severity,
   SoftwareView,
+  StaleBase,
   StatusView,
   SyncConfigInput,
   SyncConfigView,
@@ -31,9 +34,18 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's JSON, for errors that carry more than a reason (a 409's current version). */
+    readonly body?: unknown,
   ) {
     super(message)
   }
+}
+
+/** The 409 of a configuration sent from a version that is no longer the latest, else undefined. */
+export function staleBase(error: unknown): StaleBase | undefined {
+  if (!(error instanceof ApiError) || error.status !== 409) return undefined
+  const body = error.body as Partial<StaleBase> | undefined
+  return body && 'current' in body ? (body as StaleBase) : undefined
 }
 
 /** Called when an answer says the session is gone, so the app can show the login page. */
@@ -63,12 +75,14 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
   if (!response.ok) {
     const text = await response.text()
     let message = `${response.status} ${response.statusText}`
+    let body: unknown
     try {
-      message = (JSON.parse(text) as { error?: string }).error ?? message
+      body = JSON.parse(text)
+      message = (body as { error?: string }).error ?? message
     } catch {
       // not JSON: keep the status line
     }
-    throw new ApiError(response.status, message)
+    throw new ApiError(response.status, message, body)
   }
   return response
 }
@@ -237,11 +251,17 @@ export const api = {
   configVersions: (entity: string, type: string) =>
     request<ConfigVersionView[]>('GET', `${entityPath(entity)}/configs/${encodeURIComponent(type)}/versions`),
   configVersion: (id: number) => request<ConfigVersionDetail>('GET', `/api/v1/config-versions/${id}`),
-  /** Sends `content` as a config_update of `type`. */
-  updateConfig: (entity: string, type: string, content: string) =>
-    request<OperationView>('POST', `${entityPath(entity)}/configs/${encodeURIComponent(type)}`, { content }),
-  /** Sends a stored version again as a config_update. */
-  restoreConfig: (id: number) => request<OperationView>('POST', `/api/v1/config-versions/${id}/restore`),
+  /** Sends `content` as a config_update of `type`, edited from version `baseVersion` (409 if stale). */
+  updateConfig: (entity: string, type: string, content: string, baseVersion: number | null) =>
+    request<OperationView>('POST', `${entityPath(entity)}/configs/${encodeURIComponent(type)}`, {
+      content,
+      baseVersion,
+    } satisfies ConfigUpdateInput),
+  /** Sends a stored version again as a config_update, replacing version `baseVersion` (409 if stale). */
+  restoreConfig: (id: number, baseVersion: number | null) =>
+    request<OperationView>('POST', `/api/v1/config-versions/${id}/restore`, {
+      baseVersion,
+    } satisfies ConfigRestoreInput),
   syncStatus: () => request<SyncStatusView>('GET', '/api/v1/sync/status'),
   syncConfig: () => request<SyncConfigView>('GET', '/api/v1/sync/config'),
   retrySync: () => request<SyncStatusView>('POST', '/api/v1/sync/retry'),

@@ -1,6 +1,6 @@
 // A line diff for reading on screen: changed lines with a few unchanged ones around them, the
 // long unchanged stretches between changes folded into one "n unchanged lines" row.
-import { diffLines } from 'diff'
+import { applyPatch, diffLines, structuredPatch } from 'diff'
 
 export type DiffRow =
   | { kind: 'same'; text: string }
@@ -38,4 +38,14 @@ export function diffRows(before: string, after: string, context = CONTEXT): Diff
     for (const text of lines.slice(lines.length - tail)) rows.push({ kind: 'same', text })
   })
   return rows
+}
+
+/**
+ * The changes from `base` to `edit` applied to `current` (a newer version of the same file), or
+ * undefined when they touch lines `current` changed too. One line of context anchors each change,
+ * so a change next to one of `current`'s is left to the user rather than guessed.
+ */
+export function mergeEdit(base: string, edit: string, current: string): string | undefined {
+  const merged = applyPatch(current, structuredPatch('base', 'edit', base, edit, '', '', { context: 1 }))
+  return merged === false ? undefined : merged
 }

@@ -27,7 +27,7 @@ const CONFIGS: ConfigTypeView[] = [
   { type: 'recipes.json', canSnapshot: true, canUpdate: true, latest: null },
 ]
 
-function core() {
+function core(restoreAnswer: () => Response | undefined = () => undefined) {
   return recording(({ method, url, body }) => {
     const path = url.pathname
     if (method === 'GET' && path === '/api/v1/operations') return []
@@ -42,7 +42,9 @@ function core() {
         payload: { type: 'plc.conf', ...(body as object) },
       })
     if (method === 'POST' && path === '/api/v1/config-versions/2/restore')
-      return operation({ id: 43, operation: 'config_update', payload: { type: 'plc.conf' } })
+      return (
+        restoreAnswer() ?? operation({ id: 43, operation: 'config_update', payload: { type: 'plc.conf' } })
+      )
     const one = /^\/api\/v1\/operations\/(\d+)$/.exec(path)
     if (one)
       return operationDetail(operation({ id: Number(one[1]), operation: 'config_update' }), [
@@ -99,7 +101,7 @@ describe('Configuration', () => {
     await user.click(screen.getByRole('button', { name: 'Send configuration' }))
     await waitFor(() =>
       expect(posted(requests, `${FILLER_PATH}/configs/plc.conf`)).toEqual([
-        { content: 'mode = auto\nspeed = 140\npressure = 2.5\n' },
+        { content: 'mode = auto\nspeed = 140\npressure = 2.5\n', baseVersion: 3 },
       ]),
     )
     expect(await screen.findByText('Config update requested as operation #42.')).toBeInTheDocument()
@@ -166,8 +168,37 @@ describe('Configuration', () => {
     await user.click(within(table).getByRole('button', { name: 'Restore… version 2' }))
     dialog = await screen.findByRole('dialog', { name: 'Restore version 2 of plc.conf?' })
     await user.click(within(dialog).getByRole('button', { name: 'Restore' }))
-    await waitFor(() => expect(posted(requests, '/api/v1/config-versions/2/restore')).toHaveLength(1))
+    await waitFor(() =>
+      expect(posted(requests, '/api/v1/config-versions/2/restore')).toEqual([{ baseVersion: 3 }]),
+    )
     expect(await screen.findByRole('heading', { name: 'Config update #43' })).toBeInTheDocument()
+    await waitFor(() => expect(versionReads()).toBeGreaterThan(before))
+  })
+
+  it('a restore overtaken by another version is refused with its reason and the list read again', async () => {
+    const error = 'plc.conf of Filler PLC changed since the edit started from version 3: it is now version 4.'
+    const current = version(4, 4, 'mode = auto\nspeed = 130\npressure = 2.5\n', 'update')
+    const { handler, requests } = core(
+      () =>
+        new Response(JSON.stringify({ error, current }), {
+          status: 409,
+          headers: { 'content-type': 'application/json' },
+        }),
+    )
+    stubApi(handler)
+    const user = userEvent.setup()
+    render(EntityConfig, { twin: lineTwin(), entity: filler() })
+    const table = await screen.findByRole('table', { name: /Stored versions of plc.conf/ })
+    const versionReads = () =>
+      requests.filter((r) => r.url.pathname === `${FILLER_PATH}/configs/plc.conf/versions`).length
+    await user.click(within(table).getByRole('button', { name: 'Restore… version 2' }))
+    const dialog = await screen.findByRole('dialog', { name: 'Restore version 2 of plc.conf?' })
+    const before = versionReads()
+    await user.click(within(dialog).getByRole('button', { name: 'Restore' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Could not restore version 2: plc.conf of Filler PLC changed since the edit started from version 3: it is now version 4.',
+    )
+    expect(posted(requests, '/api/v1/config-versions/2/restore')).toEqual([{ baseVersion: 3 }])
     await waitFor(() => expect(versionReads()).toBeGreaterThan(before))
   })
 })

@@ -488,17 +488,19 @@ export class Agent {
 
   private changed(operation: Operation): void {
     this.engine.changed(operation)
-    this.deps.notify({ kind: 'operation', entity: operation.entity, operation: this.view(operation) })
-    if (isTerminal(operation.status)) this.finished(operation)
-  }
-
-  /** A command ended: keep what it reported, and clear the topic when EdgeTwin requested it. */
-  private finished(operation: Operation): void {
+    // What a command reported is stored before its end is announced: a client that fetches the
+    // latest configuration version when it hears "successful" gets the one just applied.
     if (operation.status === 'successful') {
       const { configs, software, dataDir } = this.deps
       const { maxConfigBytes } = readAgentSettings(dataDir, this.deps.logger)
       keepResults(operation, { configs, software, dataDir, time: this.deps.now(), maxConfigBytes })
     }
+    this.deps.notify({ kind: 'operation', entity: operation.entity, operation: this.view(operation) })
+    if (isTerminal(operation.status)) this.finished(operation)
+  }
+
+  /** A command ended: clear the topic when EdgeTwin requested it, and follow up on it. */
+  private finished(operation: Operation): void {
     if (operation.requestedBy && operation.parentId === null && !operation.cleared) this.clearTopic(operation)
     if (
       operation.operation === 'software_update' &&

@@ -15,6 +15,7 @@ import { FrontDoor, loopbackFor, urlHost } from '../exposure'
 import { isDiskFull } from '../store/writer'
 import { auditRoutes } from './audit-routes'
 import { AccessGuard } from './auth'
+import { configRoutes } from './config-routes'
 import { entityRoutes } from './entity-routes'
 import { HostPolicy } from './host-policy'
 import { useJsonBodies } from './json-body'
@@ -89,6 +90,7 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(entityRoutes(parts))
   app.register(telemetryRoutes(parts))
   app.register(operationRoutes(parts))
+  app.register(configRoutes(parts))
   app.register(auditRoutes(parts))
   app.register(syncRoutes(parts))
   app.register(streamRoutes(parts))

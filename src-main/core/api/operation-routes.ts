@@ -15,9 +15,9 @@ import {
   timeRange,
   topicIdParam,
 } from './params'
-import type { ConfigTypeView, OperationDetail, OperationRequest, SoftwareView } from './types'
+import type { OperationDetail, OperationRequest, SoftwareView } from './types'
 
-const operationSchema = open({
+export const operationSchema = open({
   id: { type: 'integer' },
   entity: { type: 'string' },
   operation: { type: 'string' },
@@ -28,35 +28,19 @@ const operationSchema = open({
   executor: { type: 'string', enum: ['edgetwin', 'external'] },
   cancellable: { type: 'boolean' },
 })
-const versionSchema = open({
-  id: { type: 'integer' },
-  entity: { type: 'string' },
-  type: { type: 'string' },
-  version: { type: 'integer' },
-  sha256: { type: 'string' },
-  source: { type: 'string', enum: ['snapshot', 'update', 'restore'] },
-})
-const configVersionSchema = open({
-  ...versionSchema.properties,
-  size: { type: 'integer', description: 'bytes' },
-  operationId: { type: ['integer', 'null'] },
-  actor: { type: ['string', 'null'] },
-  time: { type: 'number', description: 'epoch ms' },
-  path: { type: ['string', 'null'], description: 'where the device keeps the file, when it said' },
-})
-/** An entity and one of its configuration types, as path parameters. */
-const configTypeParams = {
-  ...entityIdParams,
-  properties: {
-    ...entityIdParams.properties,
-    type: { type: 'string', description: 'configuration type, as the device declares it (e.g. tedge.toml)' },
-  },
+/** The types an entity declares for a capability (`{"types":[…]}`: software, configuration, log). */
+export function declaredTypes(
+  parts: Pick<CoreParts, 'entities'>,
+  entity: string,
+  capability: string,
+): string[] {
+  const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)
+    ?.types
+  return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : []
 }
-/** Configuration files are text and small; thin-edge.io's own JSON limit is 1 MiB. */
-const CONFIG_CONTENT_LIMIT = 512 * 1024
 
 /** The agent's errors carry their HTTP status. */
-function agentCall<T>(call: () => T): T {
+export function agentCall<T>(call: () => T): T {
   try {
     return call()
   } catch (error) {
@@ -65,18 +49,13 @@ function agentCall<T>(call: () => T): T {
   }
 }
 
-/** /api/v1: operations (request, follow, cancel, history), software and configuration versions. */
+/** /api/v1: operations (request, follow, cancel, history) and software. */
 export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
   const { agent, operations } = parts
   const find = (id: number): Operation => {
     const operation = operations.byId(id)
     if (!operation) throw new HttpError(404, `operation ${id} not found`)
     return operation
-  }
-  const configTypes = (entity: string, capability: string): string[] => {
-    const types = (parts.entities.capabilities(entity)?.get(capability) as { types?: unknown } | undefined)
-      ?.types
-    return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : []
   }
 
   return async (app) => {
@@ -259,140 +238,10 @@ export function operationRoutes(parts: CoreParts): FastifyPluginAsync {
         const entity = requireEntity(parts, request.params.id).topicId
         const inventory = parts.software.get(entity)
         return {
-          types: configTypes(entity, 'software_update'),
+          types: declaredTypes(parts, entity, 'software_update'),
           modules: inventory?.modules ?? [],
           updatedAt: inventory?.updatedAt ?? null,
         }
-      },
-    )
-
-    app.get<{ Params: { id: string } }>(
-      '/api/v1/entities/:id/configs',
-      {
-        schema: {
-          summary: 'Configuration types with their latest version',
-          tags: ['configuration'],
-          params: entityIdParams,
-          response: {
-            200: {
-              type: 'array',
-              items: open({
-                type: { type: 'string' },
-                canSnapshot: { type: 'boolean' },
-                canUpdate: { type: 'boolean' },
-                latest: { ...configVersionSchema, type: ['object', 'null'] },
-              }),
-            },
-          },
-        },
-      },
-      async (request): Promise<ConfigTypeView[]> => {
-        const entity = requireEntity(parts, request.params.id).topicId
-        const snapshot = configTypes(entity, 'config_snapshot')
-        const update = configTypes(entity, 'config_update')
-        const latest = new Map(parts.configs.latestPerType(entity).map((v) => [v.type, v]))
-        const types = [...new Set([...snapshot, ...update, ...latest.keys()])].sort()
-        return types.map((type) => ({
-          type,
-          canSnapshot: snapshot.includes(type),
-          canUpdate: update.includes(type),
-          latest: latest.get(type) ?? null,
-        }))
-      },
-    )
-
-    app.get<{ Params: { id: string; type: string } }>(
-      '/api/v1/entities/:id/configs/:type/versions',
-      {
-        schema: {
-          summary: 'Versions of one configuration file, newest first',
-          tags: ['configuration'],
-          params: configTypeParams,
-          response: { 200: { type: 'array', items: versionSchema } },
-        },
-      },
-      async (request) => {
-        const entity = requireEntity(parts, request.params.id).topicId
-        return parts.configs.list(entity, request.params.type)
-      },
-    )
-
-    app.get<{ Params: { id: number } }>(
-      '/api/v1/config-versions/:id',
-      {
-        schema: {
-          summary: 'One configuration version with its content',
-          tags: ['configuration'],
-          params: numericIdParams,
-          response: {
-            200: open({
-              ...configVersionSchema.properties,
-              content: { type: 'string', description: 'the file, UTF-8' },
-            }),
-          },
-        },
-      },
-      async (request) => {
-        const version = parts.configs.get(request.params.id)
-        const content = version && parts.configs.content(version.id)
-        if (!version || !content)
-          throw new HttpError(404, `configuration version ${request.params.id} not found`)
-        return { ...version, content: content.toString('utf8') }
-      },
-    )
-
-    app.post<{ Params: { id: string; type: string }; Body: { content: string } }>(
-      '/api/v1/entities/:id/configs/:type',
-      {
-        schema: {
-          summary: 'Send a new configuration (a config_update, recorded in the audit trail)',
-          tags: ['configuration'],
-          params: configTypeParams,
-          body: {
-            type: 'object',
-            required: ['content'],
-            properties: { content: { type: 'string', maxLength: CONFIG_CONTENT_LIMIT } },
-            additionalProperties: false,
-          },
-          response: { 201: operationSchema },
-        },
-        config: { errors: { 409: 'the entity does not accept this configuration type' } },
-      },
-      async (request, reply) => {
-        const entity = requireEntity(parts, request.params.id).topicId
-        const { type } = request.params
-        if (!configTypes(entity, 'config_update').includes(type)) {
-          throw new HttpError(409, `${entity} does not accept configuration type "${type}"`)
-        }
-        const content = Buffer.from(request.body.content, 'utf8')
-        const created = agentCall(() => agent.requestConfigUpdate(entity, type, content, actorOf(request)))
-        return reply.status(201).send(agent.view(created))
-      },
-    )
-
-    app.post<{ Params: { id: number } }>(
-      '/api/v1/config-versions/:id/restore',
-      {
-        schema: {
-          summary: 'Send an earlier configuration version again (a config_update, audited)',
-          tags: ['configuration'],
-          params: numericIdParams,
-          response: { 201: operationSchema },
-        },
-        config: { errors: { 409: 'the entity no longer accepts this configuration type' } },
-      },
-      async (request, reply) => {
-        const version = parts.configs.get(request.params.id)
-        const content = version && parts.configs.content(version.id)
-        if (!version || !content)
-          throw new HttpError(404, `configuration version ${request.params.id} not found`)
-        if (!configTypes(version.entity, 'config_update').includes(version.type)) {
-          throw new HttpError(409, `${version.entity} does not accept configuration type "${version.type}"`)
-        }
-        const created = agentCall(() =>
-          agent.requestConfigUpdate(version.entity, version.type, content, actorOf(request), version),
-        )
-        return reply.status(201).send(agent.view(created))
       },
     )
   }

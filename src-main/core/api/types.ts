@@ -246,6 +246,28 @@ export interface ConfigVersionDetail extends ConfigVersionView {
   content: string
 }
 
+/** `POST /api/v1/entities/{id}/configs/{type}`: a new configuration and the version it was edited from. */
+export interface ConfigUpdateInput {
+  content: string
+  /** The version the edit started from (null when none was stored): 409 if it is no longer the latest. */
+  baseVersion: number | null
+}
+
+/** `POST /api/v1/config-versions/{id}/restore`: the version the restore replaces, as the user saw it. */
+export interface ConfigRestoreInput {
+  baseVersion: number | null
+}
+
+/** The 409 answer to a configuration sent from a version that is no longer the latest. */
+export interface StaleBase {
+  error: string
+  /**
+   * The version stored now, with its content; null when none is. Left out when the refusal is an
+   * update of the same file still running (no version to compare with yet).
+   */
+  current?: ConfigVersionDetail | null
+}
+
 /** A configuration type an entity declares (capability `config_snapshot`/`config_update` types). */
 export interface ConfigTypeView {
   type: string

@@ -77,6 +77,7 @@ describe('configuration versions on the main device', () => {
     )
     const update = await post<OperationView>(`/api/v1/entities/${MAIN}/configs/line.conf`, {
       content: 'speed = 120\n',
+      baseVersion: line?.latest?.id,
     })
     expect(update.status).toBe(201)
     expect((await finished(update.body.id)).status).toBe('successful')
@@ -88,7 +89,9 @@ describe('configuration versions on the main device', () => {
       [1, 'snapshot', 'api'],
     ])
     const first = versions[1] as ConfigVersionView
-    const restore = await post<OperationView>(`/api/v1/config-versions/${first.id}/restore`)
+    const restore = await post<OperationView>(`/api/v1/config-versions/${first.id}/restore`, {
+      baseVersion: versions[0]?.id,
+    })
     expect(restore.status).toBe(201)
     expect((await finished(restore.body.id)).status).toBe('successful')
     expect(readFileSync(file, 'utf8')).toBe('speed = 100\n')
@@ -113,6 +116,7 @@ describe('configuration versions on the main device', () => {
   test('a type the device does not declare is refused before anything is sent', async () => {
     const { status, body } = await post<{ error: string }>(`/api/v1/entities/${MAIN}/configs/nope.conf`, {
       content: 'x',
+      baseVersion: null,
     })
     expect(status).toBe(409)
     expect(body.error).toContain('nope.conf')
