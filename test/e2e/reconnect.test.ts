@@ -2,10 +2,11 @@
 // offline, reconnects by itself and shows live values again, with the same session.
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { browser, connection, loggedIn, portOf, type Served, serve, shot } from './harness'
+import { browser, connection, loggedIn, overviewIsLive, portOf, type Served, serve, shot } from './harness'
 
 let first: Served
 let second: Served | undefined
+let third: Served | undefined
 let chrome: Browser
 
 beforeAll(async () => {
@@ -14,6 +15,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chrome?.close()
+  await third?.stop()
   await second?.stop()
   // The first core owns the data dir: it goes last.
   await first?.stop()
@@ -60,6 +62,45 @@ describe('losing and regaining the core', () => {
     )
     expect(new URL(page.url()).hash).not.toContain('login')
     await page.screenshot({ path: shot('reconnected') })
+    await context.close()
+  })
+
+  it('keeps on-demand screens and fresh page loads working across a restart, and waits for EdgeTwin by itself', async () => {
+    const core = second as Served
+    const { context, page } = await loggedIn(chrome, core)
+    // The service worker keeps the UI's files once it controls the page.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+
+    const exited = new Promise((resolve) => core.child.once('exit', resolve))
+    core.child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    await connection(page).filter({ hasText: 'Offline' }).waitFor()
+
+    // An on-demand screen opened while the core is down: its code loads, its data says what is wrong.
+    await page.getByRole('button', { name: 'Menu' }).click()
+    await page.getByRole('link', { name: 'Operations' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Operations' }).waitFor()
+    await page.getByText('EdgeTwin did not answer').first().waitFor()
+    expect(await page.getByText(/preload|Failed to fetch/).count()).toBe(0)
+
+    // A page loaded while the core is down (a kiosk rebooted first) waits instead of the browser's
+    // error page.
+    const fresh = await context.newPage()
+    await fresh.goto(new URL('/?kiosk=1', core.http).href)
+    await fresh.getByRole('heading', { name: 'Waiting for EdgeTwin…' }).waitFor()
+    await fresh.screenshot({ path: shot('waiting-for-edgetwin') })
+
+    third = await serve([], {
+      dataDir: first.dataDir,
+      httpPort: portOf(core.http),
+      mqttPort: portOf(core.mqtt),
+    })
+    // Both recover by themselves: the waiting page opens the app, the open page goes live and the
+    // Operations screen shows the history again.
+    await overviewIsLive(fresh)
+    await connection(page).filter({ hasText: 'Live' }).waitFor({ timeout: 20_000 })
+    await page.getByRole('table').first().waitFor()
+    expect(await page.getByText('EdgeTwin did not answer').count()).toBe(0)
     await context.close()
   })
 })
