@@ -36,10 +36,11 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(fetch(request).catch(() => caches.match(WAITING_PAGE)))
     return
   }
-  if (url.pathname.startsWith('/assets/')) {
-    // Built files are named by their content: a kept copy is always the right one.
+  if (url.pathname.startsWith('/assets/') || KEEP.includes(url.pathname)) {
+    // Built files are named by their content, and the waiting page's belong to this build: a kept
+    // copy is always the right one.
     event.respondWith(
-      caches.match(request).then(
+      caches.match(request, { ignoreSearch: true }).then(
         (kept) =>
           kept ??
           fetch(request).then((response) => {

@@ -18,7 +18,11 @@ function serviceWorker(): Plugin {
         .sort()
         .map((name) => `/${name}`)
       const template = readFileSync(join(import.meta.dirname, 'service-worker.js'), 'utf8')
-      const version = createHash('sha256').update(assets.join('\n')).digest('hex').slice(0, 12)
+      // The waiting page is not renamed by content: its text counts in the version too.
+      const hash = createHash('sha256').update(assets.join('\n'))
+      for (const file of ['waiting.html', 'waiting.js'])
+        hash.update(readFileSync(join(import.meta.dirname, 'public', file)))
+      const version = hash.digest('hex').slice(0, 12)
       const source = template
         .replace("'__ASSETS__'", JSON.stringify(assets))
         .replace("'__VERSION__'", JSON.stringify(version))

@@ -21,6 +21,9 @@ afterAll(async () => {
   await first?.stop()
 })
 
+/** What the tests read of the page's globals (this file is compiled without the DOM's types). */
+type InPage = { navigator: { serviceWorker: { controller: object | null } }; location: { hash: string } }
+
 /** Every live reading on the overview's device cards, in order. */
 const readings = (page: Page) =>
   page
@@ -69,7 +72,15 @@ describe('losing and regaining the core', () => {
     const core = second as Served
     const { context, page } = await loggedIn(chrome, core)
     // The service worker keeps the UI's files once it controls the page.
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    await vi.waitFor(
+      async () =>
+        expect(
+          await page.evaluate(
+            () => (globalThis as unknown as InPage).navigator.serviceWorker.controller !== null,
+          ),
+        ).toBe(true),
+      { timeout: 10_000, interval: 100 },
+    )
 
     const exited = new Promise((resolve) => core.child.once('exit', resolve))
     core.child.kill('SIGTERM')
@@ -77,8 +88,9 @@ describe('losing and regaining the core', () => {
     await connection(page).filter({ hasText: 'Offline' }).waitFor()
 
     // An on-demand screen opened while the core is down: its code loads, its data says what is wrong.
-    await page.getByRole('button', { name: 'Menu' }).click()
-    await page.getByRole('link', { name: 'Operations' }).click()
+    await page.evaluate(() => {
+      ;(globalThis as unknown as InPage).location.hash = '#/operations'
+    })
     await page.getByRole('heading', { level: 1, name: 'Operations' }).waitFor()
     await page.getByText('EdgeTwin did not answer').first().waitFor()
     expect(await page.getByText(/preload|Failed to fetch/).count()).toBe(0)
