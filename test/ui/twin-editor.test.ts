@@ -153,7 +153,9 @@ describe('Editing the twin', () => {
     await fill(user, box, '{"revision": "D3",}')
     await user.click(save)
     expect(box).toHaveAttribute('aria-invalid', 'true')
-    expect(box).toHaveAccessibleDescription('Not valid JSON at line 1, column 19: expected double-quoted property name.')
+    expect(box).toHaveAccessibleDescription(
+      'Not valid JSON at line 1, column 19: expected double-quoted property name.',
+    )
     expect(box).toHaveFocus()
     await user.type(box, ' ')
     expect(box, 'typing clears the message').not.toHaveAttribute('aria-invalid')
