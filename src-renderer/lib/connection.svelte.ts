@@ -11,6 +11,8 @@ class Link {
   online = $state(true)
   /** Bumped each time the core answers again after an outage, for what waits to retry. */
   returns = $state(0)
+  /** Bumped when a greyed-out command is pressed anyway: a touch screen shows no tooltip, so say why. */
+  refused = $state(0)
 
   set(online: boolean): void {
     if (online && !this.online) this.returns++
@@ -31,6 +33,7 @@ export const command: Attachment<HTMLElement> = (node) => {
   const block = (event: Event) => {
     event.preventDefault()
     event.stopImmediatePropagation()
+    link.refused++
   }
   node.setAttribute('aria-disabled', 'true')
   node.setAttribute('title', NOT_CONNECTED)
