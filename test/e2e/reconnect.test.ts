@@ -82,10 +82,26 @@ describe('losing and regaining the core', () => {
       { timeout: 10_000, interval: 100 },
     )
 
+    // A device's commands, on screen when the core goes away.
+    await page.evaluate(() => {
+      ;(globalThis as unknown as InPage).location.hash = `#/entity/${encodeURIComponent('device/filler//')}`
+    })
+    await page.getByRole('tab', { name: 'Operations' }).click()
+    const restart = page.getByRole('button', { name: 'Restart…' })
+    await restart.waitFor()
+    expect(await restart.getAttribute('aria-disabled')).toBeNull()
+
     const exited = new Promise((resolve) => core.child.once('exit', resolve))
     core.child.kill('SIGTERM')
     expect(await exited).toBe(0)
     await connection(page).filter({ hasText: 'Offline' }).waitFor()
+    // Greyed out with the reason, as an HMI does when it loses communication; pressed, it says why.
+    await vi.waitFor(async () => expect(await restart.getAttribute('aria-disabled')).toBe('true'))
+    expect(await restart.getAttribute('title')).toBe('EdgeTwin is not connected')
+    await restart.click({ force: true })
+    await page.getByText('EdgeTwin is not connected: commands are unavailable until it is back.').waitFor()
+    expect(await page.getByRole('dialog').count()).toBe(0)
+    await page.screenshot({ path: shot('offline-commands') })
 
     // An on-demand screen opened while the core is down: its code loads, its data says what is wrong.
     await page.evaluate(() => {
