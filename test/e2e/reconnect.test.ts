@@ -70,6 +70,22 @@ describe('losing and regaining the core', () => {
 
   it('keeps on-demand screens and fresh page loads working across a restart, and waits for EdgeTwin by itself', async () => {
     const core = second as Served
+    // The worker and its waiting page: public, under the page's own CSP, checked again on each load;
+    // the worker leaves API answers alone.
+    for (const [path, type] of [
+      ['/sw.js', /javascript/],
+      ['/waiting.html', /text\/html/],
+      ['/waiting.js', /javascript/],
+    ] as const) {
+      const answer = await fetch(new URL(path, core.http))
+      expect(answer.status, path).toBe(200)
+      expect(answer.headers.get('content-type'), path).toMatch(type)
+      expect(answer.headers.get('cache-control'), path).toBe('no-cache')
+      expect(answer.headers.get('content-security-policy'), path).toContain("script-src 'self'")
+      const text = await answer.text()
+      if (path === '/sw.js') expect(text).toContain("url.pathname.startsWith('/api/')")
+      if (path === '/waiting.html') expect(text).not.toMatch(/<script>/)
+    }
     const { context, page } = await loggedIn(chrome, core)
     // The service worker keeps the UI's files once it controls the page.
     await vi.waitFor(
