@@ -32,7 +32,7 @@ function outcome(alarms: AlarmView[], results: PromiseSettledResult<AlarmView>[]
   const failures: string[] = []
   results.forEach((result, index) => {
     if (result.status === 'fulfilled') done.push(result.value)
-    else failures.push(`${alarms[index]?.text ?? 'alarm'}: ${(result.reason as Error).message}`)
+    else failures.push(`${alarms[index]?.text ?? 'alarm'}: ${errorText(result.reason)}`)
   })
   return { done, failures }
 }

@@ -2,6 +2,7 @@
 // which form an operation gets, the payloads the thin-edge agent expects, and how a list of
 // commands follows the stream.
 import type { OperationView } from './api'
+import { jsonErrorText } from './error-text'
 
 /** Operations with a form of their own, in the order they are offered; others get the JSON editor. */
 export const FORM_OPERATIONS = [
@@ -83,7 +84,7 @@ export function parsePayload(text: string): Parsed {
   try {
     value = JSON.parse(text.trim() || '{}')
   } catch (error) {
-    return { error: `Not valid JSON: ${(error as Error).message}` }
+    return { error: `${jsonErrorText(error, text.trim() || '{}')}.` }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { error: 'The payload must be a JSON object, like {"name": "value"}.' }

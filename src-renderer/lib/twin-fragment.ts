@@ -1,5 +1,6 @@
 // Editing an entity's twin fragments (thin-edge.io `te/<entity>/twin/<key>`, any JSON value): the
 // checks the core makes, made before anything is sent so the operator sees the reason at once.
+import { jsonErrorText } from './error-text'
 
 /**
  * Why `key` cannot name a twin fragment, or undefined. The rules of the core's `twinKeyError`
@@ -26,7 +27,7 @@ export function parseTwinValue(text: string, what = 'fragment'): ParsedValue {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return { error: `Not valid JSON: ${(error as Error).message}` }
+    return { error: `${jsonErrorText(error, text)}.` }
   }
   if (value === null) return { error: `null would remove the ${what}: use Remove instead.` }
   return { value }

@@ -10,6 +10,7 @@ import {
   type StatusView,
   type SyncStatusView,
 } from './api'
+import { link } from './connection.svelte'
 
 export type Connection = 'connecting' | 'live' | 'offline'
 
@@ -32,7 +33,8 @@ type MeasurementChange = Extract<StreamChange, { kind: 'measurement' }>
 export const seriesKey = (entity: string, type: string, name: string) => `${entity}\u0000${type}\u0000${name}`
 
 const RECENT_EVENTS = 50
-const RETRY_MS = [500, 1000, 2000, 5000, 10000]
+// Capped at 3 s: a kiosk must show the line live again soon after the core is back.
+const RETRY_MS = [500, 1000, 2000, 3000]
 
 export class Twin {
   readonly entities = new SvelteMap<string, EntitySummary>()
@@ -191,11 +193,13 @@ export class Twin {
       }
       this.retries = 0
       this.connection = 'live'
+      link.set(true)
     }
     socket.onmessage = (message) => this.receive(JSON.parse(String(message.data)) as StreamFrame)
     socket.onclose = () => {
       if (this.socket !== socket) return
       this.connection = 'offline'
+      link.set(false)
       if (this.stopped) return
       const delay = RETRY_MS[Math.min(this.retries++, RETRY_MS.length - 1)] as number
       this.retryTimer = setTimeout(() => this.connect(), delay)

@@ -19,6 +19,7 @@ export function syncStatus(overrides: Partial<SyncStatusView> = {}): SyncStatusV
     siteId: 'plant-brno',
     since: NOW - 300_000,
     lastError: null,
+    lastErrorCode: null,
     nextRetryAt: null,
     backlog: { items: 42, values: 840, bytes: 3 * MB, oldestTime: NOW - 30_000 },
     maxBacklogBytes: 512 * MB,

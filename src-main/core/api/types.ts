@@ -330,7 +330,10 @@ export interface SyncStatusView {
   siteId: string
   /** When the current state began, epoch ms. */
   since: number
+  /** Why the last attempt failed, in plain words (what happened, what to check). */
   lastError: string | null
+  /** The same failure as the system or broker gave it (such as `ENOTFOUND: getaddrinfo …`), for logs. */
+  lastErrorCode: string | null
   /** When the next connection attempt is due while disconnected, epoch ms. */
   nextRetryAt: number | null
   /** What waits in the outbox: items, the measurement values among them, stored bytes, oldest item's time. */

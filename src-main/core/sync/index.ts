@@ -26,6 +26,7 @@ import {
   type SyncConfigStore,
   syncConfigView,
 } from './config-store'
+import { connectionError } from './connection-error'
 import type { Outbox, OutboxRow } from './outbox'
 import {
   type AlarmRequest,
@@ -103,6 +104,8 @@ export class SyncService {
   private state: SyncState = 'off'
   private since: number
   private lastError: string | null = null
+  /** The last error as the system or broker gave it (code and message), for logs and support. */
+  private lastErrorCode: string | null = null
   private nextRetryAt: number | null = null
   private attempt = 0
   private retryTimer: NodeJS.Timeout | undefined
@@ -141,6 +144,7 @@ export class SyncService {
       // A settings file that cannot be used leaves sync off and says why; the twin runs on.
       this.config = { ...DEFAULT_SYNC_CONFIG }
       this.lastError = (error as Error).message
+      this.lastErrorCode = null
       this.deps.logger.error({ err: error }, 'cloud sync settings unusable: sync stays off')
     }
     this.deps.outbox.onCommitted(() => this.afterCommit())
@@ -208,6 +212,13 @@ export class SyncService {
     return true
   }
 
+  /** Keeps a connection failure in words for the status, and as it came for the log. */
+  private noteError(error: unknown, url: string): void {
+    const { text, raw } = connectionError(error, url)
+    this.lastError = text
+    this.lastErrorCode = raw
+  }
+
   status(): SyncStatusView {
     const { outbox, desired, now } = this.deps
     const c = outbox.counters
@@ -221,6 +232,7 @@ export class SyncService {
       siteId: this.config.siteId,
       since: this.since,
       lastError: this.lastError,
+      lastErrorCode: this.lastErrorCode,
       nextRetryAt: this.state === 'disconnected' ? this.nextRetryAt : null,
       backlog: { ...outbox.backlog, oldestTime: outbox.oldestTime },
       maxBacklogBytes: this.config.maxBacklogBytes,
@@ -368,7 +380,7 @@ export class SyncService {
     try {
       client = mqtt.connect(config.url, options)
     } catch (error) {
-      this.lastError = (error as Error).message
+      this.noteError(error, config.url)
       this.scheduleRetry()
       return
     }
@@ -377,6 +389,7 @@ export class SyncService {
       if (generation !== this.connection) return
       this.attempt = 0
       this.lastError = null
+      this.lastErrorCode = null
       try {
         this.pruneInbox.run(this.deps.now() - INBOX_DAYS * 86_400_000)
       } catch (error) {
@@ -401,15 +414,21 @@ export class SyncService {
     }
     client.on('error', (error) => {
       if (generation !== this.connection) return
-      this.lastError = error.message
-      this.deps.logger.debug({ err: error }, 'cloud connection error')
+      this.noteError(error, config.url)
+      this.deps.logger.debug({ err: error, reason: this.lastError }, 'cloud connection error')
     })
     client.on('close', () => {
       if (generation !== this.connection) return
       // mqtt.js passes on only socket errors; anything else closed the attempt without a word.
-      if (this.state === 'connecting' && !this.lastError)
-        this.lastError = 'the connection closed before the broker accepted it'
-      this.deps.logger.info({ url: config.url, error: this.lastError }, 'disconnected from the cloud broker')
+      if (this.state === 'connecting' && !this.lastError) {
+        this.lastError =
+          "The cloud broker closed the connection before accepting it: check the site id, and the broker's log for why"
+        this.lastErrorCode = null
+      }
+      this.deps.logger.info(
+        { url: config.url, error: this.lastError, code: this.lastErrorCode },
+        'disconnected from the cloud broker',
+      )
       client.end(true)
       this.client = undefined
       this.scheduleRetry()

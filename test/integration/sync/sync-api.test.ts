@@ -1,4 +1,6 @@
+import { once } from 'node:events'
 import { statSync, writeFileSync } from 'node:fs'
+import net, { type AddressInfo } from 'node:net'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -327,5 +329,25 @@ describe('cloud sync configuration, bound and requests', () => {
     await configureSync(core, { clientCert: null, clientKey: null })
     const refused = await waitForStatus(core, (s) => s.state === 'disconnected' && s.lastError !== null)
     expect(refused.nextRetryAt).toBeGreaterThan(Date.now() - 1000)
+  }, 30_000)
+
+  it('says why the cloud broker cannot be reached in plain words, keeping the system error for logs', async () => {
+    core = await startCore()
+    // `.invalid` never resolves (RFC 2606); an offline resolver answers EAI_AGAIN, which reads the same.
+    await configureSync(core, { url: 'mqtt://cloud.example.invalid:1883', siteId: SITE, enabled: true })
+    const unknown = await waitForStatus(core, (s) => s.state === 'disconnected' && s.lastError !== null)
+    expect(unknown.lastError).toBe('Cannot find host cloud.example.invalid: check the URL, DNS or network')
+    expect(unknown.lastErrorCode).toMatch(/ENOTFOUND|EAI_AGAIN/)
+
+    // A port where nothing listens: a free one, taken and given back.
+    const server = net.createServer().listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const port = (server.address() as AddressInfo).port
+    await new Promise((resolve) => server.close(resolve))
+    await configureSync(core, { url: `mqtt://127.0.0.1:${port}` })
+    const refused = await waitForStatus(core, (s) => s.lastErrorCode?.includes('ECONNREFUSED') === true)
+    expect(refused.lastError).toBe(
+      `127.0.0.1 (port ${port}) refused the connection: check the port, and that the cloud broker is running`,
+    )
   }, 30_000)
 })
