@@ -1,6 +1,7 @@
 // Operator actions on several alarms at once, answered alarm by alarm: what the core returned and
 // what failed, in words, so a page can update its list and say what did not work.
 import { type AlarmView, api } from './api'
+import { errorText } from './error-text'
 
 export interface ActionOutcome {
   done: AlarmView[]

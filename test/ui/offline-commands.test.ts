@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import OfflineNotice from '../../src-renderer/lib/components/OfflineNotice.svelte'
 import OperationForm from '../../src-renderer/lib/components/OperationForm.svelte'
 import { link } from '../../src-renderer/lib/connection.svelte'
-import { stubApi } from './line-fixture'
+import { lineTwin, stubApi } from './line-fixture'
 import { FILLER, FILLER_PATH, filler, operation, posted, recording } from './operation-fixture'
 
 describe('Commands while EdgeTwin is not connected', () => {
@@ -21,7 +21,7 @@ describe('Commands while EdgeTwin is not connected', () => {
         : undefined,
     )
     stubApi(api.handler)
-    render(OperationForm, { entity: filler(), operation: 'restart', onsent: () => {} })
+    render(OperationForm, { twin: lineTwin(), entity: filler(), operation: 'restart', onsent: () => {} })
     render(OfflineNotice)
     const restart = screen.getByRole('button', { name: 'Restart…' })
     expect(restart).not.toHaveAttribute('aria-disabled')
