@@ -41,6 +41,7 @@ import { HybridClock } from './sync/hlc'
 import { Outbox } from './sync/outbox'
 import { AlarmStore } from './telemetry/alarm-store'
 import { EventStore } from './telemetry/event-store'
+import { SeriesSettingsStore } from './telemetry/series-settings'
 import { SeriesStore } from './telemetry/series-store'
 import { formatTopic, MAIN_DEVICE } from './topics'
 import { ChangeFeed } from './twin/changes'
@@ -71,6 +72,7 @@ export interface CoreParts {
   writer: BatchWriter
   entities: EntityStore
   series: SeriesStore
+  seriesSettings: SeriesSettingsStore
   events: EventStore
   alarms: AlarmStore
   audit: AuditStore
@@ -162,12 +164,14 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const changes = new ChangeFeed((callback) => writer.afterCommit(callback))
       const entities = new EntityStore(db, writer, changes.push, Date.now)
       const series = new SeriesStore(db, writer)
+      const seriesSettings = new SeriesSettingsStore(db, writer)
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer)
       const audit = new AuditStore(db, writer)
       const sessions = new SessionStore(db, token)
       const operations = new OperationStore(db, writer)
-      for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
+      for (const store of [entities, series, seriesSettings, events, alarms, audit, sessions, operations])
+        store.start()
       const outbox = new Outbox(db, writer, Date.now)
       outbox.start()
       const desired = new DesiredStore({
@@ -323,6 +327,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         writer,
         entities,
         series,
+        seriesSettings,
         events,
         alarms,
         audit,
