@@ -31,6 +31,7 @@ import { createLogger } from './config/logger'
 import { type Exposure, type LanReady, lanReady, prepareExposure } from './exposure'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
+import { lineSeriesDefaults } from './sim/series-defaults'
 import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
 import { DiskGuard, type DiskState } from './store/disk-guard'
@@ -366,6 +367,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       agent.start()
       desiredApplier.start()
       if (options.sim) {
+        // The simulation knows its own line's alarm limits and ranges: charts show them from the
+        // start, and a person's settings are never replaced.
+        seriesSettings.seed(lineSeriesDefaults())
         sim = createSimulator({
           url: mqttUrl,
           seed: options.seed,

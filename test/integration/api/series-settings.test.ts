@@ -155,3 +155,41 @@ describe('series settings', () => {
     expect(JSON.stringify(path?.put?.requestBody)).toContain('expectedPeriod')
   })
 })
+
+describe('the built-in simulation’s defaults', () => {
+  const dataDir = tempDir()
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+  const tankLevel = async (t: TestCore) => {
+    let found: { id: number; settings: unknown } | undefined
+    await vi.waitFor(
+      async () => {
+        const detail = await t.json<Detail>('/api/v1/entities/device%2Ftank%2F%2F')
+        found = detail.series.find((s) => s.name === 'level')
+        expect(found).toBeDefined()
+      },
+      { timeout: 10_000 },
+    )
+    return found as { id: number; settings: unknown }
+  }
+
+  it('gives the line’s series the limits its alarm rules judge, and never replaces a person’s settings', async () => {
+    let t = await startCore({ dataDir, sim: true, seed: 7 })
+    try {
+      const level = await tankLevel(t)
+      expect(level.settings).toEqual({ range: { min: 0, max: 100 }, limits: { low: 15 } })
+      const mine = { displayName: 'Buffer level', limits: { low: 20 } }
+      const response = await t.http(`/api/v1/series/${level.id}/settings`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(mine),
+      })
+      expect(response.status).toBe(200)
+      await t.stop()
+      t = await startCore({ dataDir, sim: true, seed: 7 })
+      expect((await tankLevel(t)).settings).toEqual(mine)
+    } finally {
+      await t.stop()
+    }
+  })
+})
