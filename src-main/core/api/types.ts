@@ -60,7 +60,7 @@ export interface SeriesView {
   lastTime: number | null
   lastValue: number | null
   /** What a person (or the built-in simulation, for its own line) set for this series. */
-  settings: SeriesSettings | null
+  settings?: SeriesSettings | null
 }
 
 export interface EntityDetail extends EntitySummary {
