@@ -2,7 +2,7 @@
 // limits, and the entity's alarms as markers on the time axis. uPlot draw hooks, in canvas pixels.
 import type uPlot from 'uplot'
 import type { Severity } from './api'
-import { GUIDE_DASH, type Guide, withAlpha } from './chart-axes'
+import { GUIDE_DASH, type Guide } from './chart-axes'
 
 /** An alarm of the charted entity, marked where it was raised. */
 export interface AlarmMarker {
@@ -13,6 +13,8 @@ export interface AlarmMarker {
 
 interface Look {
   text: string
+  /** Fill of the zones beyond the limits. */
+  zone?: string
   font: string
   severity?: Partial<Record<Severity, string>>
 }
@@ -38,6 +40,9 @@ export function drawGuides(
   ctx.font = look.font.replace(/^(\d+(\.\d+)?)px/, (_m, size) => `${Number(size) * px}px`)
   ctx.textAlign = 'right'
   ctx.textBaseline = 'bottom'
+  // Each series' tags sit in their own column from the right, so tags at one height do not overprint.
+  const columns = [...new Set(guides.map((g) => g.series))]
+  const tagWidth = Math.max(...guides.map((g) => ctx.measureText(g.tag).width)) + 8 * px
   for (const guide of guides) {
     const scale = scaleOf(guide.series)
     if (!u.scales[scale]) continue
@@ -45,7 +50,8 @@ export function drawGuides(
     if (!Number.isFinite(y)) continue
     const color = colorOf(guide.series)
     if (guide.kind === 'high' || guide.kind === 'low') {
-      ctx.fillStyle = withAlpha(color, 0.07)
+      // Neutral: a zone in the series' colour would read as that series' good range.
+      ctx.fillStyle = look.zone ?? 'rgba(128, 128, 128, 0.08)'
       const top = guide.kind === 'high' ? bbox.top : y
       const bottom = guide.kind === 'high' ? y : bbox.top + bbox.height
       ctx.fillRect(bbox.left, top, bbox.width, Math.max(0, bottom - top))
@@ -58,7 +64,7 @@ export function drawGuides(
     ctx.lineTo(right, y)
     ctx.stroke()
     ctx.fillStyle = color
-    ctx.fillText(guide.tag, right - 4 * px, y - 2 * px)
+    ctx.fillText(guide.tag, right - 4 * px - columns.indexOf(guide.series) * tagWidth, y - 2 * px)
   }
   ctx.restore()
 }
