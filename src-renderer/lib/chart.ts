@@ -244,10 +244,10 @@ export function chartOptions(
       side: plan.side,
       stroke,
       label: plan.label,
-      labelSize: compact ? 16 : 22,
+      labelSize: compact ? 14 : 22,
       // One grid is enough; more units' grids would only cross each other.
       grid: { show: i === 0, stroke: look.grid, width: 1 },
-      size: compact ? 40 : 56,
+      size: compact ? 34 : 56,
       ticks: { stroke, width: 1, size: compact ? 4 : 6 },
     })
   })

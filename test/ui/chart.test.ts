@@ -275,9 +275,9 @@ describe('axes by unit, with ranges and limits from the series settings', () => 
       () => ({ from: 0, to: 1 }),
     )
     expect(options.axes?.slice(1).map((a) => [a.show, a.size])).toEqual([
-      [true, 40],
-      [true, 40],
-      [false, 40],
+      [true, 34],
+      [true, 34],
+      [false, 34],
     ])
   })
 
