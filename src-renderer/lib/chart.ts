@@ -251,7 +251,10 @@ export function chartOptions(
       ticks: { stroke, width: 1, size: compact ? 4 : 6 },
     })
   })
-  const uSeries: uPlot.Series[] = [{ label: 'Time', value: (_u, v) => (v == null ? '—' : formatStamp(v)) }]
+  // Away from the cursor the legend reads the latest values rather than dashes.
+  const uSeries: uPlot.Series[] = [
+    { label: 'Time', value: (_u, v, _s, row) => (row == null ? 'latest' : v == null ? '—' : formatStamp(v)) },
+  ]
   const bands: uPlot.Band[] = []
   // A 1 px line is a hairline for the canvas, far cheaper to rasterize than a wider stroke: with many
   // series (50 live ones on a machine without GPU) that is the frame's largest cost.
@@ -261,7 +264,8 @@ export function chartOptions(
     const unit = seriesUnit(s)
     const scale = plans.find((p) => p.unit === (unit ?? ''))?.scale as string
     seriesScales.push(scale)
-    const value = (_u: uPlot, v: number | null) => formatValue(v, unit)
+    const value = (u: uPlot, v: number | null, column: number, row: number | null) =>
+      formatValue(row == null ? latest(u.data[column]) : v, unit)
     const gaps = breakLines(gapAfter[i] ?? Number.POSITIVE_INFINITY)
     const color = seriesColor(i, look.dark)
     const dash = seriesDash(i)
@@ -292,6 +296,16 @@ export function chartOptions(
       ],
     },
   }
+}
+
+/** The last value of a column (the newest row that has one). */
+function latest(column: ArrayLike<number | null | undefined> | undefined): number | null {
+  if (!column) return null
+  for (let i = column.length - 1; i >= 0; i--) {
+    const v = column[i]
+    if (v != null) return v
+  }
+  return null
 }
 
 /** Labels of the time axis, one line each: seconds when ticks are seconds apart, the date at midnight. */

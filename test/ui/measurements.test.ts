@@ -121,6 +121,9 @@ describe('Measurements', () => {
     await screen.findByRole('img', { name: /^Chart of 2 series of Filler PLC/ })
     await waitFor(() => expect(document.querySelector('.u-legend')).toHaveTextContent('Fill pressure [bar]'))
     expect(document.querySelector('.u-legend')).toHaveTextContent('Line speed [bottles/min]')
+    // Away from the cursor the legend reads the latest values, not dashes.
+    await waitFor(() => expect(document.querySelector('.u-legend')).toHaveTextContent(/Time\s*latest/))
+    expect(document.querySelector('.u-legend')).toHaveTextContent(/Fill pressure \[bar\]\s*6 bar/)
   })
 
   it('passes the limits and setpoint to the chart, and says them in words', async () => {
