@@ -2,7 +2,7 @@ import './uplot-env'
 import { render, screen, waitFor, within } from '@testing-library/svelte'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { EntityDetail, SeriesPointView, SeriesView } from '../../src-renderer/lib/api'
+import type { AlarmView, EntityDetail, SeriesPointView, SeriesView } from '../../src-renderer/lib/api'
 import type { Range } from '../../src-renderer/lib/chart'
 import Measurements from '../../src-renderer/lib/components/Measurements.svelte'
 import { Twin } from '../../src-renderer/lib/twin.svelte'
@@ -62,6 +62,7 @@ const valves = entity(
 )
 
 type Call = { method: string; url: URL; body: unknown }
+let alarms: AlarmView[] = []
 let calls: Call[] = []
 /** What the core answers to a PUT of settings: the stored settings, or an error. */
 let putAnswer: (body: unknown) => Response = (body) => Response.json({ settings: body })
@@ -87,7 +88,7 @@ function core(input: RequestInfo | URL, init: RequestInit = {}): Promise<Respons
   }
   if (/^\/api\/v1\/series\/\d+\/settings$/.test(url.pathname) && method === 'PUT')
     return Promise.resolve(putAnswer(body))
-  if (url.pathname === '/api/v1/alarms') return Promise.resolve(Response.json([]))
+  if (url.pathname === '/api/v1/alarms') return Promise.resolve(Response.json(alarms))
   return Promise.resolve(Response.json({ error: 'not found' }, { status: 404 }))
 }
 
@@ -100,6 +101,7 @@ function show(detail: EntityDetail, selected: number[], range: Range = { key: '1
 describe('Measurements', () => {
   beforeEach(() => {
     calls = []
+    alarms = []
     putAnswer = (body) => Response.json({ settings: body })
     vi.stubGlobal('fetch', vi.fn(core))
     vi.useFakeTimers({ toFake: ['Date'] })
@@ -142,12 +144,39 @@ describe('Measurements', () => {
     ])
   })
 
-  it('asks for the entity’s alarms of the window, to mark them on the time axis', async () => {
+  it('asks for the entity’s alarms of the window, marks them on the time axis and names them', async () => {
+    const raised = (
+      type: string,
+      text: string,
+      time: number,
+      severity: AlarmView['severity'],
+    ): AlarmView => ({
+      id: time,
+      entity: FILLER,
+      type,
+      severity,
+      text,
+      status: 'active',
+      count: 1,
+      firstTime: time,
+      lastTime: time,
+      payload: {},
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      clearedAt: null,
+      clearedBy: null,
+    })
+    alarms = [
+      raised('pressure_low', 'Fill pressure low', NOW - 600_000, 'major'),
+      raised('old', 'Yesterday', NOW - 86_400_000, 'minor'),
+    ]
     show(filler, [6])
     await screen.findByRole('img', { name: /^Chart of 1 series/ })
-    const alarms = calls.find((c) => c.url.pathname === '/api/v1/alarms')
-    expect(alarms?.url.searchParams.get('entity')).toBe(FILLER)
-    expect(alarms?.url.searchParams.get('status')).toBe('active,acknowledged,cleared')
+    expect(await screen.findByText(/^Alarms marked: .*Fill pressure low \(major\)\.$/)).toBeInTheDocument()
+    expect(screen.queryByText(/Yesterday/)).not.toBeInTheDocument()
+    const asked = calls.find((c) => c.url.pathname === '/api/v1/alarms')
+    expect(asked?.url.searchParams.get('entity')).toBe(FILLER)
+    expect(asked?.url.searchParams.get('status')).toBe('active,acknowledged,cleared')
   })
 
   it('draws sibling series (six valves) as bars, where a weak one stands out, and as lines on request', async () => {
