@@ -171,7 +171,8 @@ export async function liveSeries(browser: Browser, config: LiveSeriesConfig): Pr
     )
     await page.goto(new URL(`/#/entity/${encodeURIComponent(DEVICE)}`, core.ready.http).href)
     await page.getByRole('heading', { level: 1, name: NAME }).waitFor()
-    const all = page.getByRole('checkbox', { name: `${TYPE} (${config.series})` })
+    // The group's box reads the type as a label ("Sensors (50)").
+    const all = page.getByRole('checkbox', { name: new RegExp(`^${TYPE} \\(${config.series}\\)$`, 'i') })
     const now0 = () => page.evaluate(() => performance.now())
     const clicked = await now0()
     await all.check()

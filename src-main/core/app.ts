@@ -22,6 +22,7 @@ import { createLogger } from './config/logger'
 import { type Exposure, type LanReady, lanReady, prepareExposure } from './exposure'
 import { Ingest } from './ingest'
 import { createSimulator, type Simulator } from './sim'
+import { lineSeriesDefaults } from './sim/series-defaults'
 import { prepareDataDir } from './store/data-dir'
 import { lockDataDir } from './store/data-dir-lock'
 import { type Database, openDatabase } from './store/database'
@@ -36,6 +37,7 @@ import type { AlarmActionDeps } from './telemetry/alarm-actions'
 import { ShelfExpiry } from './telemetry/alarm-shelf-expiry'
 import { AlarmStore } from './telemetry/alarm-store'
 import { EventStore } from './telemetry/event-store'
+import { SeriesSettingsStore } from './telemetry/series-settings'
 import { SeriesStore } from './telemetry/series-store'
 import { formatTopic, MAIN_DEVICE } from './topics'
 import { ChangeFeed } from './twin/changes'
@@ -66,6 +68,7 @@ export interface CoreParts {
   writer: BatchWriter
   entities: EntityStore
   series: SeriesStore
+  seriesSettings: SeriesSettingsStore
   events: EventStore
   alarms: AlarmStore
   /** What operator actions on alarms (acknowledge, clear, shelve, comment) need. */
@@ -160,12 +163,14 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const changes = new ChangeFeed((callback) => writer.afterCommit(callback))
       const entities = new EntityStore(db, writer, changes.push, Date.now)
       const series = new SeriesStore(db, writer)
+      const seriesSettings = new SeriesSettingsStore(db, writer)
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer, { groupOf: (id) => topDevice(entities, id), now: Date.now })
       const audit = new AuditStore(db, writer)
       const sessions = new SessionStore(db, token)
       const operations = new OperationStore(db, writer)
-      for (const store of [entities, series, events, alarms, audit, sessions, operations]) store.start()
+      for (const store of [entities, series, seriesSettings, events, alarms, audit, sessions, operations])
+        store.start()
       const outbox = new Outbox(db, writer, Date.now)
       outbox.start()
       const desired = new DesiredStore({
@@ -324,6 +329,7 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
         writer,
         entities,
         series,
+        seriesSettings,
         events,
         alarms,
         alarmActions,
@@ -377,6 +383,9 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       desiredApplier.start()
       shelfExpiry.start()
       if (options.sim) {
+        // The simulation knows its own line's alarm limits and ranges: charts show them from the
+        // start, and a person's settings are never replaced.
+        seriesSettings.seed(lineSeriesDefaults())
         sim = createSimulator({
           url: mqttUrl,
           seed: options.seed,

@@ -19,6 +19,7 @@ import type {
   OperationRequest,
   OperationView,
   SeriesAnswer,
+  SeriesSettings,
   Severity,
   SoftwareView,
   StaleBase,
@@ -214,6 +215,10 @@ export const api = {
   editTwin: (id: string, twin: TwinEdit) => request<{ twin: TwinEdit }>('PATCH', entityPath(id), { twin }),
   series: (id: number, from: number, to: number, points: number) =>
     request<SeriesAnswer>('GET', withQuery(`/api/v1/series/${id}`, { from, to, points })),
+  /** Replaces a series' settings (an empty object removes them); answers what is stored. */
+  putSeriesSettings: (id: number, settings: SeriesSettings) =>
+    request<{ settings: SeriesSettings | null }>('PUT', `/api/v1/series/${id}/settings`, settings),
+  removeSeriesSettings: (id: number) => request<void>('DELETE', `/api/v1/series/${id}/settings`),
   /** The newest events matching `query`: one page; `next` reads the following one. */
   events: (query: EventQuery = {}) => requestPage<EventView>(withQuery('/api/v1/events', query)),
   /** Alarms matching `query`, latest first: one page; `next` reads the following one. */

@@ -1,9 +1,24 @@
 // Measurement charts as data: ranges, aligning series, axes by unit, uPlot options and CSV. Pure
 // functions, so they test without a canvas; SeriesChart.svelte owns the uPlot instance.
 import type uPlot from 'uplot'
-import type { SeriesPointView, SeriesView } from './api'
-import { formatValue } from './format'
+import type { SeriesPointView } from './api'
+import {
+  axisRange,
+  type ChartSeries,
+  COMPACT_WIDTH,
+  guidesOf,
+  planAxes,
+  seriesColor,
+  seriesDash,
+  seriesLabel,
+  withAlpha,
+} from './chart-axes'
+import { type AlarmMarker, drawAlarmMarkers, drawGuides } from './chart-draw'
+import { formatValue, seriesUnit } from './format'
 import { seriesKey } from './twin.svelte'
+
+export { type ChartSeries, scaleOf, seriesLabel, unitsOf } from './chart-axes'
+export type { AlarmMarker } from './chart-draw'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -48,11 +63,6 @@ export function rangeWindow(range: Range, now: number): TimeWindow {
 
 /** Buckets to ask the API for: about one per pixel of chart width, within what the API accepts. */
 export const pointsFor = (width: number) => Math.min(10_000, Math.max(60, Math.round(width)))
-
-export type ChartSeries = Pick<SeriesView, 'id' | 'type' | 'name' | 'unit'> & {
-  /** The series' entity, to match live measurements. */
-  entity: string
-}
 
 /** Values by row; `undefined` where a series has no point at another series' time (the line joins over it). */
 type Column = (number | undefined)[]
@@ -181,28 +191,6 @@ export function toAligned(data: ChartData): uPlot.AlignedData {
   return [data.times, ...columns]
 }
 
-/** The units of the series, first seen first: each gets a scale and an axis. */
-export function unitsOf(series: ChartSeries[]): string[] {
-  return [...new Set(series.map((s) => s.unit ?? ''))]
-}
-
-export const scaleOf = (unit: string | null) => `unit:${unit ?? ''}`
-
-/** Distinct hues by the golden angle; lighter on the dark theme so lines stay readable. */
-export function seriesColor(index: number, dark: boolean, alpha = 1): string {
-  const hue = Math.round((210 + index * 137.508) % 360)
-  return `hsl(${hue} 70% ${dark ? 65 : 42}% / ${alpha})`
-}
-
-/**
- * "type.name [unit]". A group series named after its type (type `valves`, name `valves.v1`, from
- * `{"valves":{"v1":…}}` on `m/valves`) is not prefixed twice.
- */
-export function seriesLabel(s: ChartSeries): string {
-  const name = s.name.startsWith(`${s.type}.`) ? s.name : `${s.type}.${s.name}`
-  return s.unit ? `${name} [${s.unit}]` : name
-}
-
 export interface ChartLook {
   dark: boolean
   /** Axis text and tick colour. */
@@ -210,20 +198,25 @@ export interface ChartLook {
   grid: string
   /** CSS font of axis values, e.g. "12px system-ui". */
   font: string
+  /** Colours of alarm severities, for the markers on the time axis. */
+  severity?: Partial<Record<AlarmMarker['severity'], string>>
 }
 
 /**
- * uPlot options: ms timestamps; one y scale per unit, the first unit's axis on the left, the next on
- * the right, and so on; bands from min to max around the average when the data is bucketed.
+ * uPlot options: ms timestamps; one y scale per unit (see planAxes), its axis coloured like its
+ * series when it has one; limit and setpoint lines and alarm markers drawn over the plot; bands
+ * from min to max around the average when the data is bucketed.
  */
 export function chartOptions(
   { series, banded, gapAfter }: Pick<ChartData, 'series' | 'banded' | 'gapAfter'>,
   size: { width: number; height: number },
   look: ChartLook,
   xRange: () => TimeWindow,
+  markers: () => AlarmMarker[] = () => [],
 ): uPlot.Options {
+  const compact = size.width < COMPACT_WIDTH
   const axis = { stroke: look.text, font: look.font, labelFont: look.font, ticks: { stroke: look.grid } }
-  const units = unitsOf(series)
+  const plans = planAxes(series, look.dark, size.width)
   const scales: uPlot.Scales = {
     x: {
       time: true,
@@ -237,42 +230,57 @@ export function chartOptions(
     {
       ...axis,
       grid: { stroke: look.grid, width: 1 },
-      space: 80,
+      space: compact ? 60 : 80,
       values: (_u, splits, _i, _s, step) => timeTicks(splits, step),
     },
   ]
-  units.forEach((unit, i) => {
-    scales[scaleOf(unit)] = { auto: true }
+  plans.forEach((plan, i) => {
+    scales[plan.scale] = { auto: true, range: (_u, min, max) => axisRange(plan, min, max) }
+    const stroke = plan.color ?? look.text
     axes.push({
       ...axis,
-      scale: scaleOf(unit),
-      side: i % 2 === 0 ? 3 : 1,
-      label: unit || 'no unit',
+      show: plan.show,
+      scale: plan.scale,
+      side: plan.side,
+      stroke,
+      label: plan.label,
+      labelSize: compact ? 14 : 22,
       // One grid is enough; more units' grids would only cross each other.
       grid: { show: i === 0, stroke: look.grid, width: 1 },
-      size: 60,
+      size: compact ? 34 : 56,
+      ticks: { stroke, width: 1, size: compact ? 4 : 6 },
     })
   })
-  const uSeries: uPlot.Series[] = [{ label: 'Time', value: (_u, v) => (v == null ? '—' : formatStamp(v)) }]
+  // Away from the cursor the legend reads the latest values rather than dashes.
+  const uSeries: uPlot.Series[] = [
+    { label: 'Time', value: (_u, v, _s, row) => (row == null ? 'latest' : v == null ? '—' : formatStamp(v)) },
+  ]
   const bands: uPlot.Band[] = []
   // A 1 px line is a hairline for the canvas, far cheaper to rasterize than a wider stroke: with many
   // series (50 live ones on a machine without GPU) that is the frame's largest cost.
   const lineWidth = series.length > MANY_SERIES ? 1 : 2
+  const seriesScales: string[] = []
   series.forEach((s, i) => {
-    const scale = scaleOf(s.unit)
-    const value = (_u: uPlot, v: number | null) => formatValue(v, s.unit)
+    const unit = seriesUnit(s)
+    const scale = plans.find((p) => p.unit === (unit ?? ''))?.scale as string
+    seriesScales.push(scale)
+    const value = (u: uPlot, v: number | null, column: number, row: number | null) =>
+      formatValue(row == null ? latest(u.data[column]) : v, unit)
     const gaps = breakLines(gapAfter[i] ?? Number.POSITIVE_INFINITY)
     const color = seriesColor(i, look.dark)
-    uSeries.push({ label: seriesLabel(s), scale, stroke: color, width: lineWidth, gaps, value })
+    const dash = seriesDash(i)
+    uSeries.push({ label: seriesLabel(s), scale, stroke: color, width: lineWidth, gaps, value, dash })
     if (!banded) return
-    const edge = { scale, stroke: seriesColor(i, look.dark, 0.35), width: 1, gaps, class: 'band-edge' }
+    const edge = { scale, stroke: withAlpha(color, 0.35), width: 1, gaps, class: 'band-edge' }
     uSeries.push(
       { ...edge, label: `${seriesLabel(s)} min`, value },
       { ...edge, label: `${seriesLabel(s)} max`, value },
     )
     const min = uSeries.length - 2
-    bands.push({ series: [min + 1, min], fill: seriesColor(i, look.dark, 0.12) })
+    bands.push({ series: [min + 1, min], fill: withAlpha(color, 0.12) })
   })
+  const guides = series.flatMap((s, i) => guidesOf(s, i))
+  const colorOf = (i: number) => seriesColor(i, look.dark)
   return {
     ...size,
     ms: 1,
@@ -281,7 +289,23 @@ export function chartOptions(
     series: uSeries,
     bands,
     cursor: { drag: { x: true, y: false, setScale: true } },
+    hooks: {
+      draw: [
+        (u) => drawGuides(u, guides, (i) => seriesScales[i] as string, colorOf, look),
+        (u) => drawAlarmMarkers(u, markers(), look),
+      ],
+    },
   }
+}
+
+/** The last value of a column (the newest row that has one). */
+function latest(column: ArrayLike<number | null | undefined> | undefined): number | null {
+  if (!column) return null
+  for (let i = column.length - 1; i >= 0; i--) {
+    const v = column[i]
+    if (v != null) return v
+  }
+  return null
 }
 
 /** Labels of the time axis, one line each: seconds when ticks are seconds apart, the date at midnight. */
@@ -321,11 +345,21 @@ function breakLines(after: number): uPlot.Series.GapsRefiner {
 const formatStamp = (time: number) =>
   new Date(time).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })
 
+/**
+ * A CSV column's name: the series' own id and unit, "filling.fill_pressure [bar]", stable for the
+ * scripts that read exports whatever a person names the series. A group series named after its type
+ * (type `valves`, name `valves.v1`) is not prefixed twice.
+ */
+export function csvLabel(s: ChartSeries): string {
+  const name = s.name.startsWith(`${s.type}.`) ? s.name : `${s.type}.${s.name}`
+  return s.unit ? `${name} [${s.unit}]` : name
+}
+
 /** RFC 4180 CSV of the rows within `window`: an ISO time, then a column per series (and its min, max). */
 export function toCsv(data: ChartData, window: TimeWindow): string {
   const header = ['time']
   for (const s of data.series) {
-    const label = seriesLabel(s)
+    const label = csvLabel(s)
     header.push(label)
     if (data.banded) header.push(`${label} min`, `${label} max`)
   }

@@ -83,3 +83,13 @@ export function formatBytes(bytes: number): string {
   const digits = value < 10 ? 2 : value < 100 ? 1 : 0
   return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${units[unit]}`
 }
+
+/** A series as cards, charts and lists name it: the name a person gave it, else its own as a label. */
+export function seriesName(s: { name: string; settings?: { displayName?: string } | null }): string {
+  return s.settings?.displayName || formatLabel(s.name)
+}
+
+/** The unit a series is shown in: a person's override, else what the device reported. */
+export function seriesUnit(s: { unit: string | null; settings?: { unit?: string } | null }): string | null {
+  return s.settings?.unit || s.unit
+}

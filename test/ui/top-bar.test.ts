@@ -125,6 +125,7 @@ describe('TopBar', () => {
       ['Operations', '#/operations'],
       ['Audit trail', '#/audit'],
       ['Cloud sync', '#/sync'],
+      ['API reference', '/api/v1/docs'],
     ])
   })
 

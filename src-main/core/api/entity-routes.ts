@@ -206,6 +206,10 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
             lastValue: series.lastValue ?? null,
             entity: entity?.topicId ?? null,
             unit: entity ? (parts.entities.unit(entity.topicId, series.type, series.name) ?? null) : null,
+            settings: entity
+              ? (parts.seriesSettings.get({ entity: entity.topicId, type: series.type, name: series.name }) ??
+                null)
+              : null,
           },
           from,
           to,

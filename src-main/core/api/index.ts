@@ -22,6 +22,7 @@ import { useJsonBodies } from './json-body'
 import { apiReference, registerOpenApi } from './openapi'
 import { operationRoutes } from './operation-routes'
 import { securityHeaders } from './security-headers'
+import { seriesSettingsRoutes } from './series-settings-routes'
 import { sessionRoutes } from './session-routes'
 import { statusRoutes } from './status-routes'
 import { streamRoutes } from './stream'
@@ -88,6 +89,7 @@ export function createApiServer(parts: CoreParts): ApiServer {
   app.register(statusRoutes(parts))
   app.register(sessionRoutes(parts, guard))
   app.register(entityRoutes(parts))
+  app.register(seriesSettingsRoutes(parts))
   app.register(telemetryRoutes(parts))
   app.register(operationRoutes(parts))
   app.register(configRoutes(parts))

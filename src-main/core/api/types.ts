@@ -35,6 +35,23 @@ export interface TwinValueView {
   updatedAt: number
 }
 
+/**
+ * How a person wants a series shown and judged. Every field is optional: an absent one means "as
+ * the device reports it" (its name, its unit, an automatic range, no limits).
+ */
+export interface SeriesSettings {
+  displayName?: string
+  /** Shown instead of the unit from the device's `m/<type>/meta`. */
+  unit?: string
+  /** A fixed y range; absent: the chart scales to the values. */
+  range?: { min: number; max: number }
+  /** Alarm or warning limits, in the series' unit: lowLow ≤ low < high ≤ highHigh. */
+  limits?: { lowLow?: number; low?: number; high?: number; highHigh?: number }
+  setpoint?: number
+  /** Seconds between values when the device is well: older values are stale. Overrides the learned period. */
+  expectedPeriod?: number
+}
+
 export interface SeriesView {
   id: number
   type: string
@@ -42,6 +59,8 @@ export interface SeriesView {
   unit: string | null
   lastTime: number | null
   lastValue: number | null
+  /** What a person (or the built-in simulation, for its own line) set for this series. */
+  settings?: SeriesSettings | null
 }
 
 export interface EntityDetail extends EntitySummary {

@@ -34,7 +34,7 @@ export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
   }
 }
 
-export function entityDetail(parts: Parts, entity: Entity): EntityDetail {
+export function entityDetail(parts: Parts & Pick<CoreParts, 'seriesSettings'>, entity: Entity): EntityDetail {
   const { entities, series } = parts
   const id = entity.topicId
   return {
@@ -54,6 +54,7 @@ export function entityDetail(parts: Parts, entity: Entity): EntityDetail {
       unit: entities.unit(id, s.type, s.name) ?? null,
       lastTime: s.lastTime ?? null,
       lastValue: s.lastValue ?? null,
+      settings: parts.seriesSettings.get({ entity: id, type: s.type, name: s.name }) ?? null,
     })),
   }
 }

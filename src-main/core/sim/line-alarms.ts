@@ -1,5 +1,5 @@
 import { type AlarmOut, round } from './line-output'
-import { type AlarmChange, type Severity, ThresholdAlarm } from './threshold-alarm'
+import { type AlarmChange, type Severity, ThresholdAlarm, type ThresholdAlarmSpec } from './threshold-alarm'
 import { CONVEYOR_DRIVE, TANK, VISION } from './topology'
 
 /** The readings the line's alarms judge, after one simulated second. */
@@ -18,28 +18,36 @@ export interface AlarmInputs {
   bottles: number
 }
 
+/** Buffer tank level, %: low while below 15, back to normal above 25. */
+export const TANK_LEVEL_LOW: ThresholdAlarmSpec = {
+  direction: 'low',
+  levels: [{ severity: 'major', raise: 15, clear: 25 }],
+}
+/** Conveyor drive vibration, mm/s RMS: velocity zones in the spirit of ISO 10816 for a small motor. */
+export const VIBRATION_HIGH: ThresholdAlarmSpec = {
+  direction: 'high',
+  levels: [
+    { severity: 'minor', raise: 4.5, clear: 4 },
+    { severity: 'major', raise: 7.1, clear: 6.5 },
+  ],
+}
+/** Conveyor motor winding temperature, °C. */
+export const MOTOR_OVERTEMPERATURE: ThresholdAlarmSpec = {
+  direction: 'high',
+  levels: [{ severity: 'critical', raise: 90, clear: 80 }],
+}
+/** Vision reject rate, %. */
+export const REJECT_RATE_HIGH: ThresholdAlarmSpec = {
+  direction: 'high',
+  levels: [{ severity: 'warning', raise: 5, clear: 3 }],
+}
+
 /** The line's alarm rules: thresholds with hysteresis so noisy readings do not make an alarm flap. */
 export class LineAlarms {
-  private readonly tankLow = new ThresholdAlarm({
-    direction: 'low',
-    levels: [{ severity: 'major', raise: 15, clear: 25 }],
-  })
-  // Velocity zones in the spirit of ISO 10816 for a small motor.
-  private readonly vibrationHigh = new ThresholdAlarm({
-    direction: 'high',
-    levels: [
-      { severity: 'minor', raise: 4.5, clear: 4 },
-      { severity: 'major', raise: 7.1, clear: 6.5 },
-    ],
-  })
-  private readonly overTemperature = new ThresholdAlarm({
-    direction: 'high',
-    levels: [{ severity: 'critical', raise: 90, clear: 80 }],
-  })
-  private readonly rejectRateHigh = new ThresholdAlarm({
-    direction: 'high',
-    levels: [{ severity: 'warning', raise: 5, clear: 3 }],
-  })
+  private readonly tankLow = new ThresholdAlarm(TANK_LEVEL_LOW)
+  private readonly vibrationHigh = new ThresholdAlarm(VIBRATION_HIGH)
+  private readonly overTemperature = new ThresholdAlarm(MOTOR_OVERTEMPERATURE)
+  private readonly rejectRateHigh = new ThresholdAlarm(REJECT_RATE_HIGH)
 
   constructor(private vibrationAverage: number) {}
 

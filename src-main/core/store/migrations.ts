@@ -290,6 +290,19 @@ const migrations: string[] = [
   ALTER TABLE alarms ADD COLUMN occurrences TEXT NOT NULL DEFAULT '[]';
   CREATE INDEX alarms_shelved ON alarms(shelved_until) WHERE shelved_until IS NOT NULL;
   `,
+  /* 6 */ `
+  -- How a series is shown and judged, per entity and series: the JSON of SeriesSettings. A row
+  -- from \`default\` was written by the built-in simulation for its own line, never over a person's.
+  CREATE TABLE series_settings (
+    entity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('user', 'default')),
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (entity, type, name)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function migrate(db: Database): { from: number; to: number } {
