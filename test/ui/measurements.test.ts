@@ -6,6 +6,7 @@ import type { AlarmView, EntityDetail, SeriesPointView, SeriesView } from '../..
 import type { Range } from '../../src-renderer/lib/chart'
 import Measurements from '../../src-renderer/lib/components/Measurements.svelte'
 import { Twin } from '../../src-renderer/lib/twin.svelte'
+import { alarm } from './line-fixture'
 
 const NOW = Date.parse('2026-05-04T10:00:00Z')
 const FILLER = 'device/filler//'
@@ -151,20 +152,11 @@ describe('Measurements', () => {
       time: number,
       severity: AlarmView['severity'],
     ): AlarmView => ({
+      ...alarm(FILLER, type, severity, 'active', text),
       id: time,
-      entity: FILLER,
-      type,
-      severity,
-      text,
-      status: 'active',
-      count: 1,
       firstTime: time,
       lastTime: time,
-      payload: {},
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      clearedAt: null,
-      clearedBy: null,
+      occurrences: [time],
     })
     alarms = [
       raised('pressure_low', 'Fill pressure low', NOW - 600_000, 'major'),
