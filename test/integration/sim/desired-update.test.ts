@@ -179,7 +179,11 @@ describe('desired properties on the simulated line', () => {
         .filter((m, i) => i > from && m.topic === 'te/device/filler///m/filling')
         .map((m) => JSON.parse(m.payload).speed as number)
     await vi.waitFor(() => expect(speeds().length).toBeGreaterThanOrEqual(30), { timeout: 10_000 })
-    expect(speeds().slice(10).filter((speed) => speed > 120)).toEqual([])
+    expect(
+      speeds()
+        .slice(10)
+        .filter((speed) => speed > 120),
+    ).toEqual([])
   })
 
   it('with simulated faults the device fails the write and answers 500 for each property', async () => {
