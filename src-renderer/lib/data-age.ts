@@ -40,3 +40,13 @@ export function healthWords(status: string | null | undefined): string {
   const kind = healthKind(status)
   return kind === 'unknown' && status ? status : HEALTH_WORDS[kind]
 }
+
+/** A health reason without the words the status already says: "no new values (expected every 1 s)". */
+export function reasonBeyond(
+  status: string | null | undefined,
+  reason: string | null | undefined,
+): string | null {
+  if (!reason || reason === `reported ${status}`) return null
+  const words = `${healthWords(status)}: `
+  return reason.startsWith(words) ? reason.slice(words.length) : reason
+}
