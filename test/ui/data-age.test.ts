@@ -2,11 +2,12 @@ import { render, screen, within } from '@testing-library/svelte'
 import { flushSync } from 'svelte'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { EntitySummary, HealthStatus, SeriesView } from '../../src-renderer/lib/api'
+import EntityHeader from '../../src-renderer/lib/components/EntityHeader.svelte'
 import HealthDot from '../../src-renderer/lib/components/HealthDot.svelte'
 import LiveValue from '../../src-renderer/lib/components/LiveValue.svelte'
 import Navigator from '../../src-renderer/lib/components/Navigator.svelte'
 import { seriesKey } from '../../src-renderer/lib/twin.svelte'
-import { entity, LINE, lineTwin } from './line-fixture'
+import { detail, entity, LINE, lineTwin } from './line-fixture'
 
 const NOW = Date.parse('2026-05-04T10:00:00Z')
 const DRIVE = 'device/conveyor-drive//'
@@ -136,5 +137,36 @@ describe('communication lost as its own state', () => {
     const silo = within(tree).getByRole('treeitem', { name: /^Silo/ })
     expect(silo).toHaveAttribute('aria-label', 'Silo, health down')
     expect(silo).not.toHaveTextContent('comm lost')
+  })
+})
+
+describe('the entity header', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW + 6 * 60_000, toFake: ['setInterval', 'clearInterval', 'Date'] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('says why an entity is communication lost, once', () => {
+    const drive = withHealth(
+      LINE.find((e) => e.id === DRIVE) as EntitySummary,
+      'stale',
+      'reported up, but communication lost: no new values (expected every 1 s)',
+    )
+    const twin = lineTwin(LINE.map((e) => (e.id === DRIVE ? drive : e)))
+    render(EntityHeader, { entity: detail(drive), twin })
+    const title = screen.getByRole('heading', { level: 1, name: 'Conveyor Drive VFD' })
+      .parentElement as HTMLElement
+    expect(title).toHaveTextContent(
+      'communication lost reported up, but communication lost: no new values (expected every 1 s)',
+    )
+  })
+
+  it('shows a reported up as a report with its age, not as live contact', () => {
+    const service = LINE.find((e) => e.id === 'device/filler/service/plc-runtime') as EntitySummary
+    render(EntityHeader, { entity: detail(service), twin: lineTwin() })
+    const title = screen.getByRole('heading', { level: 1, name: 'plc-runtime' }).parentElement as HTMLElement
+    expect(title).toHaveTextContent('up reported 6 min ago')
   })
 })
