@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { CoreParts } from '../app'
+import type { HealthStatus } from '../health/derived-health'
 import { HealthWatch } from '../health/health-watch'
 import type { Change } from '../twin/changes'
 import { SESSION_COOKIE } from './auth'
@@ -106,7 +107,11 @@ class StreamHub {
   }
 
   private readonly receive = (changes: Change[]) => {
-    for (const change of changes) this.shared.add(toStreamChange(this.parts, change))
+    for (const change of changes) {
+      const streamed = toStreamChange(this.parts, change)
+      if (streamed.kind === 'health') this.health.note(streamed.entity, streamed.status as HealthStatus)
+      this.shared.add(streamed)
+    }
   }
 
   private readonly tick = () => {

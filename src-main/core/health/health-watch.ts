@@ -16,12 +16,17 @@ export class HealthWatch {
     for (const entity of this.deps.entities.all()) {
       const status = statusOf(deriveHealth(this.deps, entity.topicId, now))
       current.set(entity.topicId, status)
-      const before = this.last?.get(entity.topicId)
-      if (this.last && before !== undefined && before !== status)
-        changed.push({ entity: entity.topicId, status })
+      // An entity new since the last scan has been shown as unknown, or by its own health change.
+      const before = this.last?.get(entity.topicId) ?? 'unknown'
+      if (this.last && before !== status) changed.push({ entity: entity.topicId, status })
     }
     this.last = current
     return changed
+  }
+
+  /** A status sent by other means (a reported health change): the next scan compares with it. */
+  note(entity: string, status: HealthStatus): void {
+    this.last?.set(entity, status)
   }
 }
 
