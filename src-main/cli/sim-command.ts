@@ -59,6 +59,8 @@ async function sim(values: OptionValues): Promise<void> {
   })
   await simulator.start()
   process.stdout.write(`simulating against ${url}\n`)
+  if (!simulator.runsLine)
+    process.stdout.write('a simulated filling line already runs there: publishing only the load devices\n')
   if (duration) {
     setTimeout(async () => {
       await simulator.stop()

@@ -162,8 +162,12 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       })
       const changes = new ChangeFeed((callback) => writer.afterCommit(callback))
       const entities = new EntityStore(db, writer, changes.push, Date.now)
-      const series = new SeriesStore(db, writer)
       const seriesSettings = new SeriesSettingsStore(db, writer)
+      const series = new SeriesStore(db, writer, (s) => {
+        const entity = entities.byId(s.entityId)
+        const seconds = entity && seriesSettings.expectedPeriod({ entity: entity.topicId, type: s.type, name: s.name })
+        return seconds === undefined ? undefined : seconds * 1000
+      })
       const events = new EventStore(db, writer)
       const alarms = new AlarmStore(db, writer, { groupOf: (id) => topDevice(entities, id), now: Date.now })
       const audit = new AuditStore(db, writer)

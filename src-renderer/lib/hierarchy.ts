@@ -137,8 +137,8 @@ export function alarmRollup(hierarchy: Hierarchy, alarms: readonly AlarmView[]):
   return badges
 }
 
-const HEALTH_ORDER: Record<string, number> = { down: 0, up: 2 }
+const HEALTH_ORDER: Record<string, number> = { down: 0, stale: 0.5, up: 2 }
 
-/** Down entities first, then unknown, then up: what needs a look comes first in a list. */
+/** Down entities first, then those whose communication is lost, then unknown, then up: what needs a look comes first in a list. */
 export const byHealthWorstFirst = (a: EntitySummary, b: EntitySummary) =>
   (HEALTH_ORDER[a.health?.status ?? ''] ?? 1) - (HEALTH_ORDER[b.health?.status ?? ''] ?? 1)

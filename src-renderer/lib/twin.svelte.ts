@@ -6,6 +6,7 @@ import {
   type AlarmView,
   api,
   type EntitySummary,
+  type HealthStatus,
   type OperationView,
   type StatusView,
   type SyncStatusView,
@@ -234,13 +235,14 @@ export class Twin {
         this.updateOperation(change.operation)
         return
       case 'health': {
+        // The core sends the derived status (up, down, stale, unknown); the refetch brings its reason,
+        // and a service's health is also its device's when it is the device's endpoint.
         const entity = this.entities.get(change.entity)
-        if (entity)
+        if (entity?.health)
           this.entities.set(entity.id, {
             ...entity,
-            health: { status: change.status, updatedAt: Date.now(), source: 'own' },
+            health: { ...entity.health, status: change.status as HealthStatus },
           })
-        // A service's health is also its device's health when it is the device's endpoint.
         this.scheduleRefetch()
         return
       }

@@ -6,6 +6,7 @@ import type { AlarmView, EntityDetail, EventView, SeriesPointView } from '../../
 import { Twin } from '../../src-renderer/lib/twin.svelte'
 import EntityPage from '../../src-renderer/routes/EntityPage.svelte'
 
+const NO_PERIOD = { expectedPeriod: null, periodSource: null, staleAfter: null, stale: false }
 const NOW = Date.parse('2026-05-04T10:00:00Z')
 const FILLER = 'device/filler//'
 /** What the chart area measures in these tests (jsdom has no layout). */
@@ -19,7 +20,7 @@ const detail: EntityDetail = {
   parent: 'device/main//',
   externalId: 'plant-brno:filler',
   name: 'Filler PLC',
-  health: { status: 'up', updatedAt: NOW, source: 'own' },
+  health: { status: 'up', reported: 'up', reason: 'reported up', updatedAt: NOW, source: 'own' },
   lastSeen: NOW - 2000,
   activeAlarms: { critical: 0, major: 1, minor: 0, warning: 0 },
   registration: {
@@ -41,8 +42,24 @@ const detail: EntityDetail = {
   capabilities: { restart: {}, config_snapshot: { types: ['recipes.json', 'plc.conf'] } },
   children: ['device/valve-bank//', 'device/filler/service/plc-runtime'],
   series: [
-    { id: 6, type: 'filling', name: 'fill_pressure', unit: 'bar', lastTime: NOW, lastValue: 2.57 },
-    { id: 7, type: 'filling', name: 'speed', unit: 'bottles/min', lastTime: NOW, lastValue: 120 },
+    {
+      id: 6,
+      type: 'filling',
+      name: 'fill_pressure',
+      unit: 'bar',
+      lastTime: NOW,
+      lastValue: 2.57,
+      ...NO_PERIOD,
+    },
+    {
+      id: 7,
+      type: 'filling',
+      name: 'speed',
+      unit: 'bottles/min',
+      lastTime: NOW,
+      lastValue: 120,
+      ...NO_PERIOD,
+    },
   ],
 }
 

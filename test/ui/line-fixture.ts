@@ -2,7 +2,14 @@
 // hand (no network), a `fetch` that answers like the core does, and a stand-in for its stream.
 import { vi } from 'vitest'
 import type { StreamChange } from '../../src-main/core/api/stream-protocol'
-import type { AlarmView, EntityDetail, EntitySummary, SeriesView, Severity } from '../../src-renderer/lib/api'
+import type {
+  AlarmView,
+  EntityDetail,
+  EntitySummary,
+  HealthStatus,
+  SeriesView,
+  Severity,
+} from '../../src-renderer/lib/api'
 import { Twin } from '../../src-renderer/lib/twin.svelte'
 
 const NOW = Date.parse('2026-05-04T10:00:00Z')
@@ -21,7 +28,16 @@ export function entity(
     parent,
     externalId: null,
     name,
-    health: health === null ? null : { status: health, updatedAt: NOW, source: 'own' },
+    health:
+      health === null
+        ? null
+        : {
+            status: health as HealthStatus,
+            reported: health,
+            reason: `reported ${health}`,
+            updatedAt: NOW,
+            source: 'own',
+          },
     lastSeen: NOW,
     activeAlarms: noAlarms(),
   }
@@ -48,7 +64,19 @@ export const LINE: EntitySummary[] = [
 
 let nextSeries = 1
 export function series(type: string, name: string, unit: string | null, lastValue: number): SeriesView {
-  return { id: nextSeries++, type, name, unit, lastTime: NOW, lastValue }
+  // No expected period yet (as for a series with too few values): never stale in these tests.
+  return {
+    id: nextSeries++,
+    type,
+    name,
+    unit,
+    lastTime: NOW,
+    lastValue,
+    expectedPeriod: null,
+    periodSource: null,
+    staleAfter: null,
+    stale: false,
+  }
 }
 
 export const SERIES: Record<string, SeriesView[]> = {

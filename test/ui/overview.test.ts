@@ -71,7 +71,13 @@ describe('Overview', () => {
     if (summary)
       twin.entities.set(summary.id, {
         ...summary,
-        health: { status: 'down', updatedAt: Date.now(), source: 'own' },
+        health: {
+          status: 'down',
+          reported: 'down',
+          reason: 'reported down',
+          updatedAt: Date.now(),
+          source: 'own',
+        },
       })
     await vi.waitFor(() =>
       expect(

@@ -15,7 +15,7 @@ import {
   topicIdParam,
 } from './params'
 import type { SeriesAnswer } from './types'
-import { displayName, entityDetail, entitySummary } from './views'
+import { displayName, entityDetail, entitySummary, seriesView } from './views'
 
 const summary = open({
   id: { type: 'string' },
@@ -201,15 +201,9 @@ export function entityRoutes(parts: CoreParts): FastifyPluginAsync {
         )
         const answer: SeriesAnswer = {
           series: {
-            ...series,
-            lastTime: series.lastTime ?? null,
-            lastValue: series.lastValue ?? null,
+            ...seriesView(parts, series, entity?.topicId),
             entity: entity?.topicId ?? null,
-            unit: entity ? (parts.entities.unit(entity.topicId, series.type, series.name) ?? null) : null,
-            settings: entity
-              ? (parts.seriesSettings.get({ entity: entity.topicId, type: series.type, name: series.name }) ??
-                null)
-              : null,
+            entityId: series.entityId,
           },
           from,
           to,

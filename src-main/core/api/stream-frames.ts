@@ -1,4 +1,6 @@
 import type { CoreParts } from '../app'
+import { deriveHealth } from '../health/derived-health'
+import { statusOf } from '../health/health-watch'
 import type { Change } from '../twin/changes'
 import type { StreamChange } from './stream-protocol'
 import { alarmView } from './views'
@@ -88,6 +90,9 @@ export function toStreamChange(parts: CoreParts, change: Change): StreamChange {
       const { payload: _, ...rest } = change
       return rest
     }
+    case 'health':
+      // The UI shows the derived health: a reported `down` may already be superseded by data.
+      return { ...change, status: statusOf(deriveHealth(parts, change.entity, Date.now())) }
     default:
       return change
   }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { CoreParts } from '../app'
+import type { HealthStatus } from '../health/derived-health'
+import { HealthWatch } from '../health/health-watch'
 import type { Change } from '../twin/changes'
 import { SESSION_COOKIE } from './auth'
 import { type Batch, Coalescer, encodeFrames, toStreamChange } from './stream-frames'
@@ -17,6 +19,12 @@ export const MAX_STREAM_CONNECTIONS = 64
 const TRY_AGAIN_LATER = 1013
 /** A client that has not read this much gets no more until it catches up (its changes keep coalescing). */
 const MAX_BUFFERED_BYTES = 1024 * 1024
+
+/**
+ * How often health is derived again for changes no message announces (a silence past its limit), in
+ * ms: well within the 10 s floor of a stale value, and cheap (one pass over the entities).
+ */
+const HEALTH_SCAN_MS = 2000
 
 /** How often the session behind a cookie-opened stream is checked, in ms: a logout ends it within this. */
 const SESSION_CHECK_MS = 10_000
@@ -43,11 +51,15 @@ interface Client {
 class StreamHub {
   private readonly clients = new Set<Client>()
   private readonly shared = new Coalescer()
+  private readonly health: HealthWatch
+  private healthTimer: NodeJS.Timeout | undefined
   private unsubscribe: (() => void) | undefined
   private timer: NodeJS.Timeout | undefined
   private sessionTimer: NodeJS.Timeout | undefined
 
-  constructor(private readonly parts: CoreParts) {}
+  constructor(private readonly parts: CoreParts) {
+    this.health = new HealthWatch(parts)
+  }
 
   /** Adds a connection; false (and closed with a reason) when the core has as many as it takes. */
   add(socket: WebSocket, session: string | undefined): boolean {
@@ -69,6 +81,8 @@ class StreamHub {
       this.unsubscribe = this.parts.changes.subscribe(this.receive)
       this.timer = setInterval(this.tick, STREAM_INTERVAL_MS)
       this.sessionTimer = setInterval(this.checkSessions, SESSION_CHECK_MS)
+      this.health.scan(Date.now())
+      this.healthTimer = setInterval(this.scanHealth, HEALTH_SCAN_MS)
     }
     return true
   }
@@ -87,8 +101,17 @@ class StreamHub {
     this.idle()
   }
 
+  private readonly scanHealth = () => {
+    for (const { entity, status } of this.health.scan(Date.now()))
+      this.shared.add({ kind: 'health', entity, status })
+  }
+
   private readonly receive = (changes: Change[]) => {
-    for (const change of changes) this.shared.add(toStreamChange(this.parts, change))
+    for (const change of changes) {
+      const streamed = toStreamChange(this.parts, change)
+      if (streamed.kind === 'health') this.health.note(streamed.entity, streamed.status as HealthStatus)
+      this.shared.add(streamed)
+    }
   }
 
   private readonly tick = () => {
@@ -118,6 +141,8 @@ class StreamHub {
     this.unsubscribe = undefined
     clearInterval(this.timer)
     clearInterval(this.sessionTimer)
+    clearInterval(this.healthTimer)
+    this.healthTimer = undefined
     this.timer = undefined
     this.sessionTimer = undefined
     // Nothing left to send to: forget what was collected.

@@ -6,8 +6,20 @@ export type Severity = 'critical' | 'major' | 'minor' | 'warning'
 export type AlarmStatus = 'active' | 'acknowledged' | 'cleared'
 export type SeriesResolution = 'raw' | 'minute' | 'hour'
 
+/**
+ * An entity's health as EdgeTwin takes it to be, from what it says (status/health) and what it does
+ * (docs/mqtt.md, "Health"): `up`, `down`, `stale` (communication lost: it was sending values
+ * regularly and all of them are overdue) or `unknown` (a status other than up/down was reported).
+ */
+export type HealthStatus = 'up' | 'down' | 'stale' | 'unknown'
+
 export interface HealthView {
-  status: string
+  status: HealthStatus
+  /** The reported status it rests on (`up`, `down`, …); null when derived from data alone. */
+  reported: string | null
+  /** Why, in plain words: "reported down, but it has sent data since". */
+  reason: string
+  /** When the reported status was received, else the entity's latest message. Epoch ms. */
   updatedAt: number
   /**
    * `own` (a service's status/health), `endpoint` (a device's @health service, default tedge-agent),
@@ -57,8 +69,19 @@ export interface SeriesView {
   type: string
   name: string
   unit: string | null
+  /** The latest value's own time (epoch ms), and the value. */
   lastTime: number | null
   lastValue: number | null
+  /**
+   * How often the series is expected to get a value, in ms: learned from its last intervals, or
+   * configured; null while it has too few values to tell.
+   */
+  expectedPeriod: number | null
+  periodSource: 'learned' | 'configured' | null
+  /** The age (ms) past which its latest value is stale: a few expected periods, with a floor. Null without a period. */
+  staleAfter: number | null
+  /** Whether the latest value was older than `staleAfter` when this answer was made. */
+  stale: boolean
   /** What a person (or the built-in simulation, for its own line) set for this series. */
   settings?: SeriesSettings | null
 }

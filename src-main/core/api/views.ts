@@ -1,9 +1,12 @@
 import type { CoreParts } from '../app'
+import { deriveHealth } from '../health/derived-health'
 import type { AlarmActionDeps } from '../telemetry/alarm-actions'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { StoredEvent } from '../telemetry/event-store'
+import { staleAfter } from '../telemetry/series-period'
+import type { Series } from '../telemetry/series-store'
 import type { Entity } from '../twin/entity-store'
-import type { AlarmView, EntityDetail, EntitySummary, EventView } from './types'
+import type { AlarmView, EntityDetail, EntitySummary, EventView, SeriesView } from './types'
 
 type Parts = Pick<CoreParts, 'entities' | 'series' | 'alarms'>
 
@@ -16,8 +19,8 @@ export function displayName(parts: Parts, entity: Entity): string {
   return entity.topicId.split('/').filter(Boolean).pop() ?? entity.topicId
 }
 
-export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
-  const health = parts.entities.effectiveHealth(entity.topicId)
+export function entitySummary(parts: Parts, entity: Entity, now = Date.now()): EntitySummary {
+  const health = deriveHealth(parts, entity.topicId, now)
   const alarms = { critical: 0, major: 0, minor: 0, warning: 0 }
   // A shelved alarm is set aside on purpose: it does not count as waiting for someone.
   for (const alarm of parts.alarms.openOf(entity.id))
@@ -28,7 +31,15 @@ export function entitySummary(parts: Parts, entity: Entity): EntitySummary {
     parent: entity.parent ?? null,
     externalId: entity.externalId ?? null,
     name: displayName(parts, entity),
-    health: health ? { status: health.status, updatedAt: health.updatedAt, source: health.source } : null,
+    health: health
+      ? {
+          status: health.status,
+          reported: health.reported,
+          reason: health.reason,
+          updatedAt: health.updatedAt,
+          source: health.source,
+        }
+      : null,
     lastSeen: entity.lastSeen ?? null,
     activeAlarms: alarms,
   }
@@ -47,15 +58,31 @@ export function entityDetail(parts: Parts & Pick<CoreParts, 'seriesSettings'>, e
     config: entities.config(id) ?? null,
     capabilities: Object.fromEntries(entities.capabilities(id) ?? []),
     children: entities.children(id).map((child) => child.topicId),
-    series: series.ofEntity(entity.id).map((s) => ({
-      id: s.id,
-      type: s.type,
-      name: s.name,
-      unit: entities.unit(id, s.type, s.name) ?? null,
-      lastTime: s.lastTime ?? null,
-      lastValue: s.lastValue ?? null,
-      settings: parts.seriesSettings.get({ entity: id, type: s.type, name: s.name }) ?? null,
-    })),
+    series: series.ofEntity(entity.id).map((s) => seriesView(parts, s, id)),
+  }
+}
+
+/** A series with its latest value, that value's age limit and whether it is past it (series-period.ts). */
+export function seriesView(
+  parts: Parts,
+  s: Series,
+  entity: string | undefined,
+  now = Date.now(),
+): SeriesView {
+  const expected = parts.series.expectedPeriod(s)
+  const limit = expected ? staleAfter(expected.period) : null
+  return {
+    id: s.id,
+    type: s.type,
+    name: s.name,
+    unit: entity ? (parts.entities.unit(entity, s.type, s.name) ?? null) : null,
+    lastTime: s.lastTime ?? null,
+    lastValue: s.lastValue ?? null,
+    expectedPeriod: expected?.period ?? null,
+    periodSource: expected?.source ?? null,
+    staleAfter: limit,
+    stale: limit !== null && s.lastTime !== undefined && now - s.lastTime > limit,
+    settings: entity ? (parts.seriesSettings.get({ entity, type: s.type, name: s.name }) ?? null) : null,
   }
 }
 

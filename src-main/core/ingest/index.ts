@@ -198,7 +198,11 @@ export class Ingest {
         return this.hold(entity, message)
       }
     }
-    this.deps.entities.seen(entity, Date.now())
+    // Last seen is what the entity does, the ground of its health (health/derived-health.ts): not a
+    // retained message a broker delivers again on subscribe, nor what the core itself publishes
+    // (its commands, its alarm acknowledgements).
+    const own = message.fromCore === true && message.client === undefined
+    if (!message.replay && !own) this.deps.entities.seen(entity, Date.now())
     return this.applyData(entity, channel, message)
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { LineConnector } from './connector'
+import { lineIsLiveElsewhere } from './live-line'
 import { LoadGenerator } from './load'
 import { type SimLogger, type SimStats, silentLogger } from './logger'
 import { randomSeed } from './prng'
@@ -32,6 +33,11 @@ export interface Simulator {
   start(): Promise<void>
   stop(): Promise<void>
   readonly stats: { published: number }
+  /**
+   * Whether this instance runs the filling line: not when another simulator's line is live on the
+   * broker (then it runs only its load devices). Known once started.
+   */
+  readonly runsLine: boolean
 }
 
 /** How long a stop waits for a start still under way, in ms. */
@@ -39,37 +45,58 @@ const START_WAIT_MS = 2000
 
 class MqttSimulator implements Simulator {
   readonly stats: SimStats = { published: 0 }
+  runsLine = false
   private line: LineConnector | undefined
   private load: LoadGenerator | undefined
   private starting: Promise<void> | undefined
+  /** Counts stops, so a start that a stop overtook starts nothing. */
+  private generation = 0
 
   constructor(private readonly options: SimulatorOptions) {}
 
   async start(): Promise<void> {
-    if (this.line) throw new Error('simulator already started')
+    if (this.starting || this.line || this.load) throw new Error('simulator already started')
     const { url, devices = 0, rate = 1, topicRoot: root = 'te', tickMs = 1000, faultRate = 0 } = this.options
     const logger = this.options.logger ?? silentLogger
     const seed = (this.options.seed ?? randomSeed()) >>> 0
     const clientPrefix = `edgetwin-sim-${randomUUID().slice(0, 8)}`
     const common = { url, root, seed, clientPrefix, logger, stats: this.stats }
-
-    const line = new LineConnector({ ...common, tickMs, faultRate })
-    const load = devices > 0 ? new LoadGenerator({ ...common, devices, rate }) : undefined
-    this.line = line
-    this.load = load
-    this.starting = (async () => {
+    const generation = this.generation
+    const starting = (async () => {
+      // The line's ids are fixed: a second line would take over the first one's entities, and its
+      // `down`s at exit would mark that live line's services down. It stays with what it creates.
+      const elsewhere = await lineIsLiveElsewhere(url, root, `${clientPrefix}-probe`)
+      if (elsewhere) {
+        logger.info(
+          { url },
+          'a simulated filling line is already running on this broker: this simulator publishes only its load devices',
+        )
+      }
+      // Stopped while probing: start nothing.
+      if (this.generation !== generation) return
+      const line = elsewhere ? undefined : new LineConnector({ ...common, tickMs, faultRate })
+      const load = devices > 0 ? new LoadGenerator({ ...common, devices, rate }) : undefined
+      this.line = line
+      this.load = load
+      this.runsLine = line !== undefined
       try {
-        await line.start()
+        await line?.start()
         await load?.start()
       } catch (err) {
-        await Promise.allSettled([line.stop(), load?.stop()])
+        await Promise.allSettled([line?.stop(), load?.stop()])
         this.line = undefined
         this.load = undefined
         throw err
       }
     })()
-    await this.starting
-    logger.info({ url, seed, devices, rate, tickMs, faultRate }, 'simulated filling line started')
+    this.starting = starting
+    try {
+      await starting
+    } catch (err) {
+      if (this.starting === starting) this.starting = undefined
+      throw err
+    }
+    logger.info({ url, seed, devices, rate, tickMs, faultRate, line: this.runsLine }, 'simulator started')
   }
 
   async stop(): Promise<void> {
@@ -81,6 +108,7 @@ class MqttSimulator implements Simulator {
     await Promise.race([starting, new Promise((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)))])
     clearTimeout(timer)
     this.starting = undefined
+    this.generation++
     const { line, load } = this
     this.line = undefined
     this.load = undefined

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { BatchWriter } from '../store/writer'
-import { encodeChunk } from './sample-chunk'
+import { decodeChunk, encodeChunk } from './sample-chunk'
+import { type ExpectedPeriod, expectedPeriod, IntervalWindow, PERIOD_WINDOW } from './series-period'
 import { DAY, HOUR, MINUTE, type SeriesPoint, SeriesQuery, type SeriesResolution } from './series-query'
 
 export type { SeriesPoint, SeriesResolution }
@@ -12,6 +13,8 @@ export interface Series {
   name: string
   lastTime: number | undefined
   lastValue: number | undefined
+  /** The last intervals between its values, for its expected period (series-period.ts); lazily refilled. */
+  intervals: IntervalWindow | undefined
 }
 
 interface Aggregate {
@@ -36,12 +39,13 @@ export class SeriesStore {
   /** Series by `<entity id>\0<type>`, then by name: one key per message, not per value. */
   private readonly groups = new Map<string, Map<string, Series>>()
   private readonly byId = new Map<number, Series>()
+  private readonly byEntity = new Map<number, Series[]>()
   private nextId = 1
   private newSeries: Series[] = []
   private pending = new Map<number, Pending>()
   private pendingCount = 0
   private statements!: Record<
-    'insertSeries' | 'insertChunk' | 'rollMinute' | 'rollHour' | 'lastValue',
+    'insertSeries' | 'insertChunk' | 'rollMinute' | 'rollHour' | 'lastValue' | 'recentChunks',
     Statement
   >
   private reader!: SeriesQuery
@@ -49,6 +53,8 @@ export class SeriesStore {
   constructor(
     private readonly db: Database,
     private readonly writer: BatchWriter,
+    /** The period (ms) a person set for a series (its settings), which wins over the learned one. */
+    private readonly configuredPeriod: (series: Series) => number | undefined = () => undefined,
   ) {}
 
   start(): void {
@@ -65,6 +71,9 @@ export class SeriesStore {
       rollMinute: rollup('rollups_minute'),
       rollHour: rollup('rollups_hour'),
       lastValue: db.prepare('UPDATE series SET last_time = ?, last_value = ? WHERE id = ?'),
+      recentChunks: db.prepare(
+        'SELECT count, data FROM sample_chunks WHERE series_id = ? ORDER BY last_time DESC LIMIT ?',
+      ),
     }
     for (const row of db.prepare('SELECT * FROM series').all() as Array<{
       id: number
@@ -81,6 +90,7 @@ export class SeriesStore {
         name: row.name,
         lastTime: row.last_time ?? undefined,
         lastValue: row.last_value ?? undefined,
+        intervals: undefined,
       })
       this.nextId = Math.max(this.nextId, row.id + 1)
     }
@@ -97,6 +107,9 @@ export class SeriesStore {
     }
     group.set(series.name, series)
     this.byId.set(series.id, series)
+    const ofEntity = this.byEntity.get(series.entityId)
+    if (ofEntity) ofEntity.push(series)
+    else this.byEntity.set(series.entityId, [series])
   }
 
   get(id: number): Series | undefined {
@@ -108,7 +121,33 @@ export class SeriesStore {
   }
 
   ofEntity(entityId: number): Series[] {
-    return [...this.byId.values()].filter((s) => s.entityId === entityId)
+    return this.byEntity.get(entityId) ?? []
+  }
+
+  /**
+   * How often the series is expected to get a value (series-period.ts), or undefined while it has
+   * too few values to tell. After a restart the intervals are refilled from the stored samples.
+   */
+  expectedPeriod(series: Series): ExpectedPeriod | undefined {
+    if (!series.intervals) {
+      series.intervals = new IntervalWindow()
+      series.intervals.addTimes(this.recentTimes(series.id))
+    }
+    return expectedPeriod(series.intervals.period(), this.configuredPeriod(series))
+  }
+
+  /** The times of the series' last stored samples (at most PERIOD_WINDOW + 1), ascending. */
+  private recentTimes(seriesId: number): number[] {
+    const times: number[] = []
+    const rows = this.statements.recentChunks.all(seriesId, PERIOD_WINDOW + 1) as Array<{
+      count: number
+      data: Buffer
+    }>
+    for (const row of rows.reverse()) {
+      const chunk = decodeChunk(row.data, row.count)
+      for (let i = 0; i < row.count; i++) times.push(chunk[i] as number)
+    }
+    return times.sort((a, b) => a - b).slice(-(PERIOD_WINDOW + 1))
   }
 
   /** Buffers the values of one measurement message; a series is created on first sight. */
@@ -125,11 +164,20 @@ export class SeriesStore {
       const value = values[i] as number
       let series = group?.get(name)
       if (!series) {
-        series = { id: this.nextId++, entityId, type, name, lastTime: undefined, lastValue: undefined }
+        series = {
+          id: this.nextId++,
+          entityId,
+          type,
+          name,
+          lastTime: undefined,
+          lastValue: undefined,
+          intervals: new IntervalWindow(),
+        }
         this.index(series)
         this.newSeries.push(series)
       }
       if (series.lastTime === undefined || time >= series.lastTime) {
+        if (series.lastTime !== undefined) series.intervals?.add(time - series.lastTime)
         series.lastTime = time
         series.lastValue = value
       }
@@ -212,6 +260,7 @@ export class SeriesStore {
       if (!gone.has(s.entityId)) continue
       ids.push(s.id)
       this.byId.delete(s.id)
+      this.byEntity.delete(s.entityId)
       this.groups.get(`${s.entityId}\u0000${s.type}`)?.delete(s.name)
     }
     if (ids.length === 0) return

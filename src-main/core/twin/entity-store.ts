@@ -30,16 +30,6 @@ export interface HealthState {
   updatedAt: number
 }
 
-/** Where a shown health comes from (see EntityStore.effectiveHealth). */
-export type HealthSource = 'own' | 'endpoint' | 'services' | 'data'
-
-export interface EffectiveHealth extends HealthState {
-  source: HealthSource
-}
-
-/** A device without any health report counts as up while its data is younger than this. */
-export const DATA_HEALTH_MS = 2 * 60_000
-
 /** Per-entity state other than telemetry history, kept in memory and written through the batch writer. */
 interface EntityState {
   entity: Entity
@@ -420,41 +410,5 @@ export class EntityStore {
     const json = JSON.stringify(payload)
     this.writer.write(() => this.statements.upsertHealth?.run(id, status, json, health.updatedAt))
     if (changed) this.notify({ kind: 'health', entity: topicId, status })
-  }
-
-  /**
-   * The health shown for an entity. A service: its own. A device: its `@health` endpoint's, which
-   * defaults to the device's `tedge-agent` service as in thin-edge.io (reference §1.4); else its own
-   * status/health; else the worst of its services' (any down is down); else `up` while it sends data
-   * (seen within DATA_HEALTH_MS), as Cumulocity's availability does; else unknown (undefined).
-   */
-  effectiveHealth(topicId: string, now = this.now()): EffectiveHealth | undefined {
-    const entity = this.get(topicId)
-    if (!entity) return undefined
-    const own = this.health(topicId)
-    if (entity.type === 'service') return own && { ...own, source: 'own' }
-    const [scheme, device] = topicId.split('/')
-    const endpointId =
-      entity.healthEndpoint ?? (scheme === 'device' ? `device/${device}/service/tedge-agent` : undefined)
-    const endpoint = endpointId && this.health(endpointId)
-    if (endpoint) return { ...endpoint, source: 'endpoint' }
-    if (own) return { ...own, source: 'own' }
-    const services = this.children(topicId).flatMap(
-      (child) => (child.type === 'service' && this.health(child.topicId)) || [],
-    )
-    if (services.length > 0) {
-      const down = services.find((h) => h.status !== 'up')
-      const latest = Math.max(...services.map((h) => h.updatedAt))
-      return {
-        status: down ? down.status : 'up',
-        payload: null,
-        updatedAt: down?.updatedAt ?? latest,
-        source: 'services',
-      }
-    }
-    if (entity.lastSeen !== undefined && now - entity.lastSeen <= DATA_HEALTH_MS) {
-      return { status: 'up', payload: null, updatedAt: entity.lastSeen, source: 'data' }
-    }
-    return undefined
   }
 }
