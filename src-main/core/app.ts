@@ -165,7 +165,8 @@ export function createCore(input: Partial<CoreOptions> & { dataDir: string }): C
       const seriesSettings = new SeriesSettingsStore(db, writer)
       const series = new SeriesStore(db, writer, (s) => {
         const entity = entities.byId(s.entityId)
-        const seconds = entity && seriesSettings.expectedPeriod({ entity: entity.topicId, type: s.type, name: s.name })
+        const seconds =
+          entity && seriesSettings.expectedPeriod({ entity: entity.topicId, type: s.type, name: s.name })
         return seconds === undefined ? undefined : seconds * 1000
       })
       const events = new EventStore(db, writer)

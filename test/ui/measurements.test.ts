@@ -26,6 +26,10 @@ const series = (
   unit,
   lastTime: NOW,
   lastValue: id,
+  expectedPeriod: null,
+  periodSource: null,
+  staleAfter: null,
+  stale: false,
   settings: null,
   ...more,
 })

@@ -8,7 +8,7 @@ import type { Series } from '../telemetry/series-store'
 import type { Entity } from '../twin/entity-store'
 import type { AlarmView, EntityDetail, EntitySummary, EventView, SeriesView } from './types'
 
-type Parts = Pick<CoreParts, 'entities' | 'series' | 'alarms'>
+type Parts = Pick<CoreParts, 'entities' | 'series' | 'seriesSettings' | 'alarms'>
 
 /** A person's name for an entity: its `name` twin fragment, else the registration's, else its id. */
 export function displayName(parts: Parts, entity: Entity): string {
