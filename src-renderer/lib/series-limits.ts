@@ -7,10 +7,17 @@ export interface SeriesLimits {
   high?: number | null
 }
 
-/** Where the limits of a device's series come from; the default knows none. */
-export type LimitsOf = (entity: string, series: SeriesView) => SeriesLimits | undefined
-
-export const noLimits: LimitsOf = () => undefined
+/**
+ * The limits set for a series (its settings): the alarm limits, or the outer ones where only those
+ * are set. Undefined where none are known.
+ */
+export function limitsOf(series: SeriesView): SeriesLimits | undefined {
+  const limits = series.settings?.limits
+  if (!limits) return undefined
+  const low = limits.low ?? limits.lowLow
+  const high = limits.high ?? limits.highHigh
+  return low === undefined && high === undefined ? undefined : { low, high }
+}
 
 /** 'high' above the high limit, 'low' below the low one, undefined inside or when unknown. */
 export function outOfRange(

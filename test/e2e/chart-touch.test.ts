@@ -62,9 +62,10 @@ describe('chart zoom by touch', () => {
     await page.getByRole('button', { name: '1 h' }).click()
     const chart = page.getByRole('img', { name: /^Chart of 3 series of Conveyor Drive VFD, .*raw values/ })
     await chart.waitFor()
+    // The chart is drawn again once its data is in: scroll to the one that stays.
+    await loaded(page)
     const plot = page.locator('.u-over')
     await plot.scrollIntoViewIfNeeded()
-    await loaded(page)
     const box = (await plot.boundingBox()) as { x: number; y: number; width: number; height: number }
     // Two compact axes leave the plot most of the card's width (three full axes left about 70 px).
     expect(box.width).toBeGreaterThan(220)

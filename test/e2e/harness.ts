@@ -126,18 +126,26 @@ export async function loggedIn(
   return { context, page }
 }
 
-/** Waits until the overview is live and shows the line and a value on each of its seven device cards. */
+/**
+ * Waits until the overview is live and shows the line's seven device cards, each card on screen
+ * with a value (cards far off screen render their values only when scrolled to).
+ */
 export async function overviewIsLive(page: Page): Promise<void> {
   await page.getByRole('heading', { level: 1, name: 'Filling Line 3' }).waitFor()
   await connection(page).filter({ hasText: 'Live' }).waitFor()
   const cards = page.getByRole('main').getByRole('article')
   await vi.waitFor(
     async () => {
-      const withValues = await cards.evaluateAll(
-        (articles) =>
-          articles.filter((card) => /\d/.test(card.querySelector('dd')?.textContent ?? '')).length,
-      )
-      if (withValues < 7) throw new Error(`${withValues} of 7 device cards show a value`)
+      const { total, shown, withValues } = await cards.evaluateAll((articles) => {
+        const bodies = articles.filter((card) => card.querySelector('dd'))
+        return {
+          total: articles.length,
+          shown: bodies.length,
+          withValues: bodies.filter((card) => /\d/.test(card.querySelector('dd')?.textContent ?? '')).length,
+        }
+      })
+      if (total < 7 || shown === 0 || withValues < shown)
+        throw new Error(`${withValues} of ${shown} device cards on screen show a value (${total} cards)`)
     },
     { timeout: 20_000, interval: 100 },
   )

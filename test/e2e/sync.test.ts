@@ -55,8 +55,9 @@ describe('cloud sync in the UI', () => {
     await page.getByRole('button', { name: 'Add property' }).click()
     const table = page.getByRole('table', { name: /Desired properties/ })
     const row = table.getByRole('row').filter({ hasText: 'fill_volume_ml' })
-    await row.getByText('applied', { exact: true }).waitFor({ timeout: 20_000 })
-    await expect.poll(() => row.textContent()).toContain('code 200')
+    // The state, then the device's own answer (its code in the title).
+    await row.getByText('applied', { exact: true }).first().waitFor({ timeout: 20_000 })
+    await row.getByTitle(/device’s answer \(code 200\)/).waitFor()
     await page.getByText(/synced to cloud up to v\d+/).waitFor({ timeout: 15_000 })
     await page.screenshot({ path: shot('desired-applied') })
 

@@ -178,12 +178,21 @@ describe('device cards on the overview', () => {
     await vi.waitFor(() => expect(level.getAttribute('points')?.split(' ')).toHaveLength(4))
   })
 
-  it('marks a value outside its known limits, and nothing where limits are unknown', async () => {
-    stubApi(answers())
-    const limitsOf = (entity: string, s: SeriesView) =>
-      entity === 'device/filler//' && s.name === 'fill_pressure' ? { low: 1, high: 2.5 } : undefined
+  it('marks a value outside the limits set for its series, and nothing where none are set', async () => {
+    // The filler's pressure has limits in its settings (low-low only for the low side); nothing else does.
+    const withLimits = Object.fromEntries(
+      Object.entries(RICH).map(([id, list]) => [
+        id,
+        list.map((s) =>
+          id === 'device/filler//' && s.name === 'fill_pressure'
+            ? { ...s, settings: { limits: { lowLow: 1, high: 2.5 } } }
+            : s,
+        ),
+      ]),
+    )
+    stubApi(answers(withLimits))
     const twin = lineTwin()
-    render(Overview, { twin, limitsOf })
+    render(Overview, { twin })
 
     const filler = within(card('Filler PLC'))
     expect(await filler.findByText('above limit 2.5')).toBeInTheDocument()

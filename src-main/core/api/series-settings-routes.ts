@@ -46,8 +46,6 @@ const answerSchema = {
   },
 } as const
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' } } } as const
-
 /** /api/v1/series/{id}/settings: how a series is named, scaled and judged (limits, setpoint, period). */
 export function seriesSettingsRoutes(parts: CoreParts): FastifyPluginAsync {
   const refOf = (id: number): SeriesRef & { id: number } => {
@@ -72,7 +70,7 @@ export function seriesSettingsRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'The settings of a series (null when none are set)',
           tags: ['measurements'],
           params: numericIdParams,
-          response: { 200: answerSchema, 404: errorSchema },
+          response: { 200: answerSchema },
         },
       },
       async (request) => {
@@ -90,8 +88,9 @@ export function seriesSettingsRoutes(parts: CoreParts): FastifyPluginAsync {
           tags: ['measurements'],
           params: numericIdParams,
           body: settingsSchema,
-          response: { 200: answerSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema },
+          response: { 200: answerSchema },
         },
+        config: { errors: { 409: 'as many series as allowed already have settings' } },
       },
       async (request) => {
         const ref = refOf(request.params.id)
@@ -124,7 +123,7 @@ export function seriesSettingsRoutes(parts: CoreParts): FastifyPluginAsync {
           summary: 'Remove the settings of a series (it is shown as the device reports it); audited',
           tags: ['measurements'],
           params: numericIdParams,
-          response: { 204: { type: 'null' }, 404: errorSchema },
+          response: { 204: { type: 'null' } },
         },
       },
       async (request, reply) => {
