@@ -283,4 +283,7 @@ export const api = {
   /** 409 when a property named in `patch` changed after `patch.baseVersion`. */
   patchDesired: (entity: string, patch: DesiredPatchInput) =>
     request<DesiredView>('PATCH', `${entityPath(entity)}/desired`, patch),
+  /** Sends desired properties to the device again, unchanged (it reverted them outside EdgeTwin). */
+  reapplyDesired: (entity: string, names: string[]) =>
+    request<DesiredView>('POST', `${entityPath(entity)}/desired/reapply`, { names }),
 }

@@ -252,6 +252,8 @@ export class Twin {
         return
       case 'twin':
         if (change.key === 'name') this.scheduleRefetch()
+        // A device reports a desired property's value in effect as the fragment of that name.
+        this.desiredChanges.set(change.entity, (this.desiredChanges.get(change.entity) ?? 0) + 1)
         return
       case 'desired':
         this.desiredChanges.set(change.entity, (this.desiredChanges.get(change.entity) ?? 0) + 1)

@@ -5,7 +5,7 @@ import type { ConflictView, DesiredPatchInput, DesiredView } from '../../src-ren
 import EntityDesired from '../../src-renderer/lib/components/EntityDesired.svelte'
 import { Twin } from '../../src-renderer/lib/twin.svelte'
 import { LINE, lineTwin, stubApi, stubStream } from './line-fixture'
-import { FILLER, FILLER_PATH, failWith, filler, NOW, recording } from './operation-fixture'
+import { FILLER, FILLER_PATH, failWith, filler, NOW, posted, recording } from './operation-fixture'
 import { conflict, desiredView, property } from './sync-fixture'
 
 const DESIRED_PATH = `${FILLER_PATH}/desired`
@@ -50,6 +50,15 @@ function core() {
     if (path === '/api/v1/alarms' || path === '/api/v1/events') return []
     if (path === DESIRED_PATH && method === 'GET') return view
     if (path === DESIRED_PATH && method === 'PATCH') return answerPatch(body as DesiredPatchInput)
+    if (path === `${DESIRED_PATH}/reapply` && method === 'POST') {
+      const { names } = body as { names: string[] }
+      const version = view.version + 1
+      const properties = view.properties.map((p) =>
+        names.includes(p.name) ? { ...p, version, state: 'pending' as const } : p,
+      )
+      view = { ...view, version, properties }
+      return view
+    }
     if (path === '/api/v1/sync/conflicts')
       return conflicts.filter(
         (c) => c.entity === url.searchParams.get('entity') && c.status === url.searchParams.get('status'),
@@ -366,5 +375,86 @@ describe('Desired tab', () => {
     expect(reads(requests, '/api/v1/sync/conflicts')).toBe(conflictReads + 1)
     expect(reads(requests)).toBe(desiredReads + 1)
     twin.stop()
+  })
+
+  it('shows a value changed on the device, and applies it again or keeps the device’s value', async () => {
+    view = desiredView({
+      properties: [
+        property('setpoint', {
+          value: 72.5,
+          version: 3,
+          state: 'drifted',
+          ack: { value: 72.5, ac: 200, av: 3, ad: 'applied', time: NOW - 500_000 },
+          reported: { value: 60, time: NOW - 120_000 },
+        }),
+        property('mode', {
+          value: 'auto',
+          version: 3,
+          state: 'drifted',
+          ack: { value: 'auto', ac: 200, av: 3, ad: 'applied', time: NOW - 500_000 },
+          reported: { value: 'eco', time: NOW },
+        }),
+      ],
+    })
+    const { user, requests } = await open()
+    expect(cells('setpoint')[1], 'what the device has now').toHaveTextContent('60')
+    expect(cells('setpoint')[2]).toHaveTextContent(
+      /changed on the device Applied .+, then changed on the device .+ \(outside EdgeTwin\)/,
+    )
+    await user.click(within(row('setpoint')).getByRole('button', { name: 'Apply 72.5 again' }))
+    await waitFor(() => expect(cells('setpoint')[2]).toHaveTextContent(/^\s*pending/))
+    expect(posted(requests, `${DESIRED_PATH}/reapply`)).toEqual([{ names: ['setpoint'] }])
+    expect(screen.getByText(/^Desired version/)).toHaveTextContent('Desired version 7')
+
+    await user.click(within(row('mode')).getByRole('button', { name: 'Keep eco' }))
+    await waitFor(() => expect(patches(requests)).toEqual([{ properties: { mode: 'eco' }, baseVersion: 7 }]))
+    await waitFor(() => expect(cells('mode')[0]).toHaveTextContent('eco'))
+  })
+
+  it('offers the properties the device takes, with their range and unit, and checks a value first', async () => {
+    view = desiredView({
+      accepts: {
+        setpoint: { type: 'number', minimum: 0, maximum: 100, unit: '%' },
+        fill_rate: { type: 'integer', minimum: 30, maximum: 180, unit: 'bottles/min', default: 120 },
+        mode: { type: 'string', enum: ['auto', 'manual'] },
+      },
+    })
+    const { user, requests } = await open()
+    const form = within(screen.getByRole('form', { name: 'Add a desired property' }))
+    const name = form.getByRole('combobox', { name: 'Name' })
+    expect(name).toHaveAccessibleDescription('The device takes fill_rate.')
+    await fill(user, name, 'label_colour')
+    await user.click(form.getByRole('button', { name: 'Add property' }))
+    expect(name).toHaveAccessibleDescription(
+      expect.stringContaining('The device does not take "label_colour"; it takes setpoint, fill_rate, mode.'),
+    )
+
+    await fill(user, name, 'fill_rate')
+    const value = form.getByRole('spinbutton', { name: 'Value' })
+    expect(value).toHaveAccessibleDescription('30 to 180 bottles/min; whole numbers; factory value 120')
+    for (const [text, reason] of [
+      ['200', 'Enter 30 to 180 bottles/min; whole numbers.'],
+      ['150.5', 'Enter a whole number.'],
+    ]) {
+      await fill(user, value, text as string)
+      await user.click(form.getByRole('button', { name: 'Add property' }))
+      expect(value).toHaveAccessibleDescription(expect.stringContaining(reason as string))
+    }
+    await fill(user, value, '150')
+    await user.click(form.getByRole('button', { name: 'Add property' }))
+    await waitFor(() =>
+      expect(patches(requests)).toEqual([
+        { properties: { fill_rate: 150 }, policies: { fill_rate: 'cloud-wins' }, baseVersion: 6 },
+      ]),
+    )
+
+    // An existing property is edited as the device describes it too: a choice, not JSON.
+    await user.click(screen.getByRole('button', { name: 'Edit mode' }))
+    const choice = within(editor('mode')).getByRole('combobox', { name: 'Value of mode' })
+    await user.selectOptions(choice, 'manual')
+    await user.click(within(editor('mode')).getByRole('button', { name: 'Save' }))
+    await waitFor(() =>
+      expect(patches(requests).at(-1)).toEqual({ properties: { mode: 'manual' }, baseVersion: 7 }),
+    )
   })
 })

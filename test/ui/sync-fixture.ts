@@ -77,6 +77,7 @@ export function property(name: string, overrides: Partial<DesiredPropertyView> =
     updatedAt: NOW - 600_000,
     policy: 'cloud-wins',
     ack: null,
+    reported: null,
     state: 'pending',
     ...overrides,
   }
@@ -90,6 +91,7 @@ export function desiredView(overrides: Partial<DesiredView> = {}): DesiredView {
     syncedVersion: 5,
     supported: true,
     command: { cmdId: 'edgetwin-desired-7', status: 'executing' },
+    accepts: null,
     properties: [
       property('setpoint', {
         value: 72.5,

@@ -82,22 +82,42 @@ const desiredSchema = open({
       deleted: { type: 'boolean' },
       version: { type: 'integer' },
       policy: { type: 'string', enum: [...DESIRED_POLICIES] },
-      state: { type: 'string', enum: ['pending', 'in-progress', 'applied', 'refused'] },
+      state: { type: 'string', enum: ['pending', 'in-progress', 'applied', 'refused', 'drifted'] },
+      reported: {
+        type: ['object', 'null'],
+        description: "the device's twin fragment of the same name, and when it was received",
+        properties: { value: {}, time: { type: 'number' } },
+      },
     }),
   },
   supported: { type: 'boolean', description: 'whether the entity declares desired_update' },
   command: { type: ['object', 'null'], additionalProperties: true },
+  accepts: {
+    type: ['object', 'null'],
+    description: 'the properties the device says it accepts (its desired_update capability), by name',
+    additionalProperties: open({
+      type: { type: 'string', enum: ['number', 'integer', 'string', 'boolean'] },
+      minimum: { type: 'number' },
+      maximum: { type: 'number' },
+      unit: { type: 'string' },
+      enum: { type: 'array', items: {} },
+      pattern: { type: 'string' },
+      default: {},
+      description: { type: 'string' },
+    }),
+  },
 })
 
 /** The desired view of an entity, with whether it can apply desired properties and its command's state. */
 export function desiredView(parts: CoreParts, entity: string): DesiredView {
   const command = parts.desired.command(entity)
   const operation = command && parts.operations.byId(command.operationId)
-  return parts.desired.view(
-    entity,
-    parts.entities.capabilities(entity)?.has(DESIRED_OPERATION) ?? false,
-    operation?.status,
-  )
+  const twin = parts.entities.twin(entity)
+  return parts.desired.view(entity, {
+    capability: parts.entities.capabilities(entity)?.get(DESIRED_OPERATION),
+    commandStatus: operation?.status,
+    reported: (name) => twin?.get(name),
+  })
 }
 
 /** /api/v1: cloud sync (configuration, status, conflicts) and the desired properties of entities. */
@@ -265,6 +285,39 @@ export function syncRoutes(parts: CoreParts): FastifyPluginAsync {
       async (request) => {
         const entity = requireEntity(parts, request.params.id).topicId
         parts.desired.patch(entity, request.body, actorOf(request))
+        return desiredView(parts, entity)
+      },
+    )
+
+    app.post<{ Params: { id: string }; Body: { names: string[] } }>(
+      '/api/v1/entities/:id/desired/reapply',
+      {
+        schema: {
+          summary:
+            'Send desired properties to the device again, unchanged (after it reverted them outside EdgeTwin)',
+          tags: ['desired'],
+          params: entityIdParams,
+          body: {
+            type: 'object',
+            required: ['names'],
+            additionalProperties: false,
+            properties: {
+              names: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 256,
+                uniqueItems: true,
+                items: { type: 'string' },
+              },
+            },
+          },
+          response: { 200: desiredSchema },
+        },
+        config: { errors: { 404: 'the entity, or one of the named desired properties, does not exist' } },
+      },
+      async (request) => {
+        const entity = requireEntity(parts, request.params.id).topicId
+        parts.desired.reapply(entity, request.body.names, actorOf(request))
         return desiredView(parts, entity)
       },
     )

@@ -421,8 +421,28 @@ export interface DesiredPropertyView {
   updatedAt: number
   policy: DesiredPolicy
   ack: DesiredAckView | null
-  /** `pending`: not applied yet; `applied`: acknowledged with 200 at its version; `refused`: 4xx/5xx. */
-  state: 'pending' | 'in-progress' | 'applied' | 'refused'
+  /**
+   * What the device reports now: its twin fragment of the same name (docs/sync-protocol.md), with
+   * when it was received; null when it reports none.
+   */
+  reported: { value: unknown; time: number } | null
+  /**
+   * `pending`: not applied yet; `applied`: acknowledged with 200 at its version; `refused`: 4xx/5xx;
+   * `drifted`: applied, but the device has since reported another value (changed outside EdgeTwin).
+   */
+  state: 'pending' | 'in-progress' | 'applied' | 'refused' | 'drifted'
+}
+
+/** How a device describes a property it accepts: a subset of JSON Schema, with a unit. */
+export interface DesiredPropertySpec {
+  type?: 'number' | 'integer' | 'string' | 'boolean'
+  minimum?: number
+  maximum?: number
+  unit?: string
+  enum?: Array<number | string | boolean>
+  pattern?: string
+  default?: number | string | boolean
+  description?: string
 }
 
 export interface DesiredView {
@@ -435,6 +455,8 @@ export interface DesiredView {
   supported: boolean
   /** The `desired_update` command in flight, if any. */
   command: { cmdId: string; status: string } | null
+  /** The properties the device says it accepts, by name; null when it does not say. */
+  accepts: Record<string, DesiredPropertySpec> | null
 }
 
 export interface DesiredPatchInput {

@@ -6,11 +6,10 @@ import { CAPPER, CONVEYOR_DRIVE, FILLER, TANK, VISION } from './topology'
 interface KeyCommon {
   /** The line-model setting this key drives, so an applied file changes what the line publishes. */
   setting?: keyof LineSettings
-  /** The twin fragment that mirrors this key's value. */
-  twin?: string
   /**
    * Also settable as a desired property of the same name (`desired_update`): only keys that drive
-   * the line, so an applied desired value shows in what the line publishes.
+   * the line, so an applied desired value shows in what the line publishes. The device reports the
+   * value in effect as its twin fragment of that name, so a change made outside EdgeTwin shows.
    */
   desired?: boolean
 }
@@ -170,7 +169,6 @@ export const AGENT_PROFILES: readonly AgentProfile[] = [
             integer: true,
             unit: 'bottles/min',
             setting: 'nominalSpeedBpm',
-            twin: 'nominalSpeedBpm',
             desired: true,
           },
           fill_volume_ml: {

@@ -174,12 +174,17 @@ export class ChildAgent {
         JSON.stringify(op.capability(profile)),
       ),
     )
-    pending.push(
-      this.service.publish(
-        formatTopic(device.id, { kind: 'twin', key: 'agent' }, root),
-        JSON.stringify(AGENT_TWIN),
-      ),
-    )
+    const twin: Record<string, unknown> = { agent: AGENT_TWIN }
+    // The parameters in effect that take desired properties, under the same names (docs/sync-protocol.md).
+    for (const file of profile.config) {
+      const values = this.equipment.config.values(file.type)
+      for (const [key, spec] of Object.entries(file.keys)) if (spec.desired) twin[key] = values[key]
+    }
+    for (const [key, value] of Object.entries(twin)) {
+      pending.push(
+        this.service.publish(formatTopic(device.id, { kind: 'twin', key }, root), JSON.stringify(value)),
+      )
+    }
     await Promise.all(pending)
   }
 

@@ -84,7 +84,6 @@ export const LINE_DEVICES: readonly SimDevice[] = [
       firmware: { name: 'plc-runtime', version: '3.11.4' },
       hardware: { revision: 'D2' },
       ipAddress: '10.3.0.31',
-      nominalSpeedBpm: 120,
     },
     units: {
       filling: {

@@ -11,6 +11,7 @@ import type { AuditStore } from '../audit/audit-store'
 import type { BatchWriter } from '../store/writer'
 import { formatHlc, type HybridClock, isHlc } from '../sync/hlc'
 import type { Change } from './changes'
+import { desiredSpecs } from './desired-spec'
 
 export const DESIRED_POLICIES: readonly DesiredPolicy[] = ['cloud-wins', 'edge-wins', 'last-writer-wins']
 /** The command that applies desired properties on a device (docs/sync-protocol.md). */
@@ -55,6 +56,16 @@ interface Doc {
   syncedVersion: number | null
   command: Command | null
   props: Map<string, Property>
+}
+
+/** What the device side says about an entity, for its desired view. */
+export interface DeviceSide {
+  /** The payload of its `desired_update` capability; undefined when it declares none. */
+  capability: unknown
+  /** The status of the `desired_update` command in flight. */
+  commandStatus?: string
+  /** Its twin fragment of that name: how the device reports the value in effect. */
+  reported: (name: string) => { value: unknown; updatedAt: number } | undefined
 }
 
 export interface DesiredDeps {
@@ -219,35 +230,17 @@ export class DesiredStore {
     return [...this.docs.keys()]
   }
 
-  view(entity: string, supported: boolean, commandStatus?: string): DesiredView {
+  view(entity: string, device: DeviceSide): DesiredView {
     const doc = this.docs.get(entity)
     const command = doc?.command
     return {
       entity,
       version: doc?.version ?? 0,
       syncedVersion: doc?.syncedVersion ?? null,
-      properties: doc ? [...doc.props.values()].map((p) => this.propertyView(p, command ?? null)) : [],
-      supported,
-      command: command ? { cmdId: command.cmdId, status: commandStatus ?? 'init' } : null,
-    }
-  }
-
-  private propertyView(p: Property, command: Command | null): DesiredPropertyView {
-    let state: DesiredPropertyView['state'] = 'pending'
-    if (p.ack && p.ack.av >= p.version) {
-      state = p.ack.ac < 300 ? (p.ack.ac === 202 ? 'in-progress' : 'applied') : 'refused'
-    } else if (command && command.version >= p.version && p.name in command.properties) state = 'in-progress'
-    return {
-      name: p.name,
-      value: p.value ?? null,
-      deleted: p.value === undefined,
-      version: p.version,
-      hlc: p.hlc,
-      origin: p.origin,
-      updatedAt: p.updatedAt,
-      policy: p.policy,
-      ack: p.ack,
-      state,
+      properties: doc ? [...doc.props.values()].map((p) => propertyView(p, command ?? null, device)) : [],
+      supported: device.capability !== undefined,
+      command: command ? { cmdId: command.cmdId, status: device.commandStatus ?? 'init' } : null,
+      accepts: desiredSpecs(device.capability),
     }
   }
 
@@ -317,6 +310,37 @@ export class DesiredStore {
     if (!changed) return doc.version
     this.bump(doc, version)
     this.deps.audit.append({ actor, action: 'desired.update', entity, target: 'desired', before, after })
+    return version
+  }
+
+  /**
+   * Sends properties to the device again, unchanged: each gets a new version, so it is pending until
+   * the device answers it (a device that reverted a value outside EdgeTwin is brought back to it).
+   */
+  reapply(entity: string, names: readonly string[], actor: string): number {
+    const doc = this.docs.get(entity)
+    const properties = names.map((name) => {
+      const p = doc?.props.get(name)
+      if (!p || p.value === undefined)
+        throw new DesiredError(404, `no desired property "${name}" to apply again`)
+      return p
+    })
+    if (!doc || properties.length === 0) return doc?.version ?? 0
+    const version = doc.version + 1
+    for (const p of properties) {
+      p.version = version
+      this.writeProperty(entity, p)
+    }
+    this.bump(doc, version)
+    const values = Object.fromEntries(properties.map((p) => [p.name, p.value]))
+    this.deps.audit.append({
+      actor,
+      action: 'desired.reapply',
+      entity,
+      target: 'desired',
+      before: null,
+      after: values,
+    })
     return version
   }
 
@@ -604,6 +628,33 @@ export class DesiredStore {
       resolution: c.resolution ? JSON.stringify(c.resolution) : null,
     }
     this.deps.writer.write(() => this.statements.upsertConflict.run(row))
+  }
+}
+
+function propertyView(p: Property, command: Command | null, device: DeviceSide): DesiredPropertyView {
+  const twin = device.reported(p.name)
+  const reported = twin ? { value: twin.value, time: twin.updatedAt } : null
+  let state: DesiredPropertyView['state'] = 'pending'
+  if (p.ack && p.ack.av >= p.version) {
+    state = p.ack.ac < 300 ? (p.ack.ac === 202 ? 'in-progress' : 'applied') : 'refused'
+    // Only a report made after the answer counts: one made before it may predate the change. A
+    // removed property asks for nothing in particular (the device's factory value), so cannot drift.
+    const changed =
+      reported && p.value !== undefined && reported.time >= p.ack.time && !same(reported.value, p.value)
+    if (state === 'applied' && changed) state = 'drifted'
+  } else if (command && command.version >= p.version && p.name in command.properties) state = 'in-progress'
+  return {
+    name: p.name,
+    value: p.value ?? null,
+    deleted: p.value === undefined,
+    version: p.version,
+    hlc: p.hlc,
+    origin: p.origin,
+    updatedAt: p.updatedAt,
+    policy: p.policy,
+    ack: p.ack,
+    reported,
+    state,
   }
 }
 

@@ -91,7 +91,7 @@ describe('configuration operations on simulated child devices', () => {
       'successful',
     ])
     expect(await snapshot('filler', 'filler.conf', 's2')).toBe(content)
-    expect(latest('te/device/filler///twin/nominalSpeedBpm')).toBe(150)
+    expect(latest('te/device/filler///twin/nominal_speed_bpm')).toBe(150)
     // The filler runs at up to 150 bottles/min now; it could not exceed 120 before.
     const from = r.messages.length
     await r.next(

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { DesiredPropertyView, DesiredView } from '../../../src-main/core/api/types'
 import { createSimulator, type Simulator } from '../../../src-main/core/sim'
 import { collect, startCore, type TestCore } from '../../helpers/core'
+import { Requester } from './requester'
 
 /** Small ticks so the line reaches a new speed within a second. */
 const TICK_MS = 20
@@ -125,7 +126,7 @@ describe('desired properties on the simulated line', () => {
     // The filler now runs up to 150 bottles/min (it could not exceed 120 before), still filling 500 mL:
     // each of the 6 valves carries about 150 × 0.5 L / 6 = 12.5 L/min, not the 125 L/min of 5000 mL.
     await vi.waitFor(async () =>
-      expect(await core.json('/te/v1/entities/device/filler///twin/nominalSpeedBpm')).toBe(150),
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominal_speed_bpm')).toBe(150),
     )
     const fast = await bus.next(
       (m) => m.topic === 'te/device/filler///m/filling' && JSON.parse(m.payload).speed > 125,
@@ -147,7 +148,7 @@ describe('desired properties on the simulated line', () => {
     expect(set.nominal_speed_bpm).toMatchObject({ state: 'applied' })
     expect(set.label_colour).toMatchObject({ state: 'refused' })
     await vi.waitFor(async () =>
-      expect(await core.json('/te/v1/entities/device/filler///twin/nominalSpeedBpm')).toBe(150),
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominal_speed_bpm')).toBe(150),
     )
 
     // Removing the refused one too: the device has nothing to remove, which is not a refusal.
@@ -166,8 +167,11 @@ describe('desired properties on the simulated line', () => {
     })
     const last = bus.messages.filter((m) => COMMAND.test(m.topic)).at(-1)?.topic as string
     await bus.next((m) => m.topic === last && m.payload.includes('"successful"'))
+    // The device reported 120 when it started too: the report that counts comes after the 150.
+    const speedTwin = 'te/device/filler///twin/nominal_speed_bpm'
+    const raised = bus.messages.findIndex((m) => m.topic === speedTwin && m.payload === '150')
     const twin = await bus.next(
-      (m) => m.topic === 'te/device/filler///twin/nominalSpeedBpm' && m.payload === '120',
+      (m) => m.topic === speedTwin && m.payload === '120' && bus.messages.indexOf(m) > raised,
     )
     // Once its twin says 120 the line runs at most 120 bottles/min, and stays there. The twin and the
     // measurements come from two clients, so a few measurements of the ticks before may arrive after
@@ -200,6 +204,97 @@ describe('desired properties on the simulated line', () => {
       status: 'failed',
       reason: property?.ack?.ad,
       results: { fill_volume_ml: { ac: 500, value: 500 } },
+    })
+  })
+
+  it('shows a value the device changed outside EdgeTwin as drifted, and applies it again on request', async () => {
+    await startSim(0)
+    // The device says what it takes, and reports each such parameter in effect under the same name.
+    const first = await core.json<DesiredView>(desiredPath(FILLER))
+    expect(first.accepts?.nominal_speed_bpm).toEqual({
+      type: 'integer',
+      minimum: 30,
+      maximum: 180,
+      unit: 'bottles/min',
+      default: 120,
+    })
+    expect(Object.keys(first.accepts ?? {})).toEqual(['nominal_speed_bpm', 'fill_volume_ml'])
+    await vi.waitFor(async () =>
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominal_speed_bpm')).toBe(120),
+    )
+
+    await patch({ nominal_speed_bpm: 150 })
+    expect((await acknowledged()).nominal_speed_bpm).toMatchObject({ state: 'applied' })
+    // The twin comes from another of the device's clients than its answer: it may arrive just after.
+    await vi.waitFor(async () =>
+      expect((await core.json<DesiredView>(desiredPath(FILLER))).properties[0]).toMatchObject({
+        state: 'applied',
+        reported: { value: 150 },
+      }),
+    )
+
+    // A technician loads the old parameter file with another tool, straight on the device's bus.
+    const outside = await Requester.connect(core.ready.mqtt)
+    try {
+      const url = (path: string) => new URL(`/te/v1/files/${path}`, core.ready.http).href
+      const snapshot = await outside.run('filler', 'config_snapshot', 'hmi-1', {
+        type: 'filler.conf',
+        tedgeUrl: url('filler/config_snapshot/hmi-1'),
+      })
+      expect(snapshot).toMatchObject({ status: 'successful' })
+      const current = await (await fetch(url('filler/config_snapshot/hmi-1'))).text()
+      const put = await fetch(url('filler/config_update/hmi-2'), {
+        method: 'PUT',
+        body: current.replace('nominal_speed_bpm = 150', 'nominal_speed_bpm = 120'),
+      })
+      expect(put.status).toBe(201)
+      const update = await outside.run('filler', 'config_update', 'hmi-2', {
+        type: 'filler.conf',
+        tedgeUrl: url('filler/config_update/hmi-2'),
+      })
+      expect(update).toMatchObject({ status: 'successful' })
+    } finally {
+      await outside.close()
+    }
+    let drifted: DesiredPropertyView | undefined
+    await vi.waitFor(async () => {
+      drifted = (await core.json<DesiredView>(desiredPath(FILLER))).properties[0]
+      expect(drifted).toMatchObject({
+        name: 'nominal_speed_bpm',
+        value: 150,
+        state: 'drifted',
+        reported: { value: 120 },
+      })
+    })
+
+    // Applying it again sends the same value under a new version; the device takes it back.
+    const unknown = await core.http(`${desiredPath(FILLER)}/reapply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ names: ['label_colour'] }),
+    })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual({ error: 'no desired property "label_colour" to apply again' })
+    const response = await core.http(`${desiredPath(FILLER)}/reapply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ names: ['nominal_speed_bpm'] }),
+    })
+    expect(response.status).toBe(200)
+    const { version } = (await response.json()) as DesiredView
+    const back = await acknowledged()
+    expect(back.nominal_speed_bpm).toMatchObject({
+      value: 150,
+      version,
+      state: 'applied',
+      ack: { ac: 200, av: version, value: 150 },
+    })
+    await vi.waitFor(async () =>
+      expect(await core.json('/te/v1/entities/device/filler///twin/nominal_speed_bpm')).toBe(150),
+    )
+    const audit = await core.json<Array<{ action: string; after: unknown }>>('/api/v1/audit?limit=5')
+    expect(audit.find((entry) => entry.action === 'desired.reapply')?.after).toEqual({
+      nominal_speed_bpm: 150,
     })
   })
 })

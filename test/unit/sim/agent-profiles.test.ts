@@ -34,7 +34,19 @@ describe('AGENT_PROFILES', () => {
       config_snapshot: { types: ['filler.conf', 'plc-network.conf'] },
       config_update: { types: ['filler.conf', 'plc-network.conf'] },
       log_upload: { types: ['filler', 'plc'] },
-      desired_update: {},
+      // EdgeTwin's own operation: the properties the filler takes, as its configuration file bounds them.
+      desired_update: {
+        properties: {
+          nominal_speed_bpm: {
+            type: 'integer',
+            minimum: 30,
+            maximum: 180,
+            unit: 'bottles/min',
+            default: 120,
+          },
+          fill_volume_ml: { type: 'number', minimum: 100, maximum: 2000, unit: 'mL', default: 500 },
+        },
+      },
     })
   })
 })

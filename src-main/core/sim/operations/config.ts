@@ -89,7 +89,7 @@ export const configUpdate: Operation = {
     for (const { key, to } of changes) {
       const keySpec = spec.keys[key]
       if (keySpec?.setting && typeof to === 'number') settings[keySpec.setting] = to
-      if (keySpec?.twin) ctx.setTwin(keySpec.twin, to)
+      if (keySpec?.desired) ctx.setTwin(key, to)
     }
     if (Object.keys(settings).length > 0) ctx.configure(settings)
     const summary = changes.map((c) => `${c.key} ${c.from ?? '-'} → ${c.to}`).join(', ') || 'no changes'

@@ -1,5 +1,5 @@
 import type { AgentProfile, ConfigKeySpec } from '../agent-profiles'
-import { type ConfigValues, checkJsonValue } from '../device-config'
+import { type ConfigValues, checkJsonValue, DeviceConfig } from '../device-config'
 import type { LineSettings } from '../line-settings'
 import { type Operation, OperationFailed, type Payload } from './command'
 
@@ -31,6 +31,25 @@ function desiredKeys(profile: AgentProfile): Map<string, DesiredKey> {
   return keys
 }
 
+/**
+ * The capability's payload: each property the device takes, described as docs/sync-protocol.md says
+ * (type, range, unit, factory value), so a UI can offer the names and check a value before sending.
+ */
+function capability(profile: AgentProfile): Payload | undefined {
+  const keys = desiredKeys(profile)
+  if (keys.size === 0) return undefined
+  const factory = new DeviceConfig(profile.config)
+  const properties: Payload = {}
+  for (const [name, { type, spec }] of keys) {
+    const described =
+      spec.kind === 'number'
+        ? { type: spec.integer ? 'integer' : 'number', minimum: spec.min, maximum: spec.max, unit: spec.unit }
+        : { type: 'string', pattern: spec.pattern.source, description: spec.expected }
+    properties[name] = { ...described, default: factory.factory(type)[name] }
+  }
+  return { properties }
+}
+
 function isObject(value: unknown): value is Payload {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -47,7 +66,7 @@ function isObject(value: unknown): value is Payload {
  */
 export const desiredUpdate: Operation = {
   name: 'desired_update',
-  capability: (profile) => (desiredKeys(profile).size > 0 ? {} : undefined),
+  capability,
   faults: [
     {
       point: 'apply',
@@ -117,7 +136,7 @@ export const desiredUpdate: Operation = {
       for (const { key, from, to } of config.set(type, values)) {
         const spec = keys.get(key)?.spec
         if (spec?.setting && typeof to === 'number') settings[spec.setting] = to
-        if (spec?.twin) ctx.setTwin(spec.twin, to)
+        if (spec?.desired) ctx.setTwin(key, to)
         applied.push(`${key} ${from ?? '-'} → ${to}`)
       }
     }
