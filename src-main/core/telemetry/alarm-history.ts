@@ -79,8 +79,7 @@ function shelfSteps(alarm: Alarm, shelves: AuditEntry[]): AlarmHistoryEntry[] {
   // Raised while a shelf of the alarm before it still ran: that shelf was set on the earlier alarm.
   const first = shelves[0]
   const inherited =
-    shelves.length < SHELF_HISTORY &&
-    (first ? first.action !== 'alarm.shelve' : alarm.shelvedUntil !== null)
+    shelves.length < SHELF_HISTORY && (first ? first.action !== 'alarm.shelve' : alarm.shelvedUntil !== null)
   if (inherited) {
     const before = (first?.before ?? {}) as { shelvedUntil?: number; reason?: string }
     steps.unshift({
