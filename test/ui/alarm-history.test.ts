@@ -23,7 +23,11 @@ const HISTORY: AlarmHistoryEntry[] = [
   { kind: 'cleared', time: min(80), by: 'device' },
 ]
 
-const lines = () => within(screen.getByRole('list', { name: 'History' })).getAllByRole('listitem')
+/** The timeline's own steps (not the times listed inside a folded run of raises). */
+const lines = () =>
+  within(screen.getByRole('list', { name: 'History' }))
+    .getAllByRole('listitem')
+    .filter((li) => li.parentElement?.getAttribute('aria-label') === 'History')
 
 describe('AlarmTimeline', () => {
   it('shows each step oldest first with its local date and time, who acted, what was said, and the raises not kept', () => {
@@ -49,6 +53,35 @@ describe('AlarmTimeline', () => {
     expect(items[1]?.querySelector('time')).toBeNull()
     expect(items[5]).toHaveTextContent('Sensor swap')
     expect(items[8]).toHaveTextContent('Filter clogged, swapped')
+  })
+
+  it('folds raises in a row into one line that opens to each time kept', async () => {
+    const user = userEvent.setup()
+    const chatter: AlarmHistoryEntry[] = [
+      { kind: 'raised', time: min(0), occurrence: 1 },
+      ...Array.from({ length: 20 }, (_, i) => ({
+        kind: 'raised' as const,
+        time: min(10 + i),
+        occurrence: 6 + i,
+      })),
+      { kind: 'acknowledged', time: min(40), by: 'ui' },
+    ]
+    render(AlarmTimeline, { history: chatter })
+    const items = lines()
+    expect(items.map((li) => li.querySelector('.title')?.textContent)).toEqual([
+      'Raised',
+      `Raised again 24 times, until ${formatTime(min(29))}`,
+      'Acknowledged by ui',
+    ])
+    expect(items[1]).toHaveTextContent('The times of the first 4 are not kept.')
+    const each = within(items[1] as HTMLElement).getByText('Each time')
+    expect(each.closest('details')).not.toHaveAttribute('open')
+    await user.click(each)
+    expect(each.closest('details')).toHaveAttribute('open')
+    const times = within(items[1] as HTMLElement).getAllByRole('listitem')
+    expect(times).toHaveLength(20)
+    expect(times[0]).toHaveTextContent(`${formatTime(min(10))} (6th)`)
+    expect(times[19]).toHaveTextContent(`${formatTime(min(29))} (25th)`)
   })
 })
 
