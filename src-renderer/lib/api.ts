@@ -1,6 +1,7 @@
 // The typed HTTP client of the UI. Shapes come from the core's src-main/core/api/types.ts; the
 // session cookie authenticates every call (same origin), so no token lives in the page.
 import type {
+  AlarmDetailView,
   AlarmStatus,
   AlarmView,
   AuditEntryView,
@@ -228,6 +229,8 @@ export const api = {
     requestAll<AlarmView>(alarmsPath({ limit: WHOLE_LIST_PAGE, ...query })),
   /** The page after one of a list, from its `next`. */
   next: <T>(url: string) => requestPage<T>(url),
+  /** One alarm with its history, oldest step first. */
+  alarm: (id: number) => request<AlarmDetailView>('GET', `/api/v1/alarms/${id}`),
   acknowledge: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/acknowledge`),
   clear: (id: number) => request<AlarmView>('POST', `/api/v1/alarms/${id}/clear`),
   /** Sets an open alarm aside for `minutes` (5 to 1440) with a reason. */

@@ -17,7 +17,7 @@ import type { Alarm, AlarmStatus } from '../telemetry/alarm-store'
 import { SEVERITIES, type Severity } from '../telemetry/payload'
 import { PAGED, pageParams, parseCursor, sendPage } from './paging'
 import { actorOf, entityFilter, HttpError, numericIdParams, open, parseQueryTime, timeRange } from './params'
-import { alarmActionDeps, alarmView, eventView } from './views'
+import { alarmActionDeps, alarmDetailView, alarmView, eventView } from './views'
 
 const list = (values: readonly string[]) => ({
   type: 'string',
@@ -64,6 +64,40 @@ const alarmSchema = open({
     description: 'raise times, the latest 20, oldest first',
   },
 })
+const historyEntry = {
+  type: 'object',
+  required: ['kind', 'time'],
+  properties: {
+    kind: {
+      type: 'string',
+      enum: ['raised', 'acknowledged', 'shelved', 'unshelved', 'shelf-ended', 'comment', 'cleared'],
+    },
+    time: { type: 'number', description: 'epoch ms' },
+    occurrence: {
+      type: 'integer',
+      description: 'raised: which raise (1 the first); a gap in the numbers is raises not kept',
+    },
+    by: {
+      type: ['string', 'null'],
+      description: 'who acted: `device` for a clear on the bus, else the operator; null when not known',
+    },
+    until: { type: 'number', description: 'shelved: the end of the shelf, epoch ms' },
+    reason: { type: 'string', description: 'shelved: why' },
+    text: { type: 'string', description: 'comment: its text' },
+  },
+}
+const alarmDetailSchema = {
+  ...alarmSchema,
+  properties: {
+    ...alarmSchema.properties,
+    history: {
+      type: 'array',
+      items: historyEntry,
+      description:
+        'its life oldest first: the first raise and the latest 20, the acknowledgement, the latest 50 shelves set or ended, comments, the clear',
+    },
+  },
+}
 const shelveBody = {
   type: 'object',
   required: ['minutes', 'reason'],
@@ -196,13 +230,18 @@ export function telemetryRoutes(parts: CoreParts): FastifyPluginAsync {
       '/api/v1/alarms/:id',
       {
         schema: {
-          summary: 'One alarm',
+          summary: 'One alarm with its history',
           tags: ['alarms'],
           params: numericIdParams,
-          response: { 200: alarmSchema },
+          response: { 200: alarmDetailSchema },
         },
       },
-      async (request) => alarmView(parts, findAlarm(request.params.id)),
+      async (request) => {
+        // Actions are audited in the next batch (within 20 ms): write it now, so the history
+        // answers an action just taken.
+        if (parts.writer.pending > 0 && !parts.writer.failing) parts.writer.flush()
+        return alarmDetailView(parts, findAlarm(request.params.id))
+      },
     )
 
     app.post<{ Params: { id: number } }>(

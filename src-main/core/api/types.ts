@@ -141,6 +141,27 @@ export interface AlarmView {
   occurrences: number[]
 }
 
+/**
+ * One step of an alarm's life, for its history (`GET /api/v1/alarms/{id}`): `raised` is its
+ * `occurrence`-th raise (1 the first; a jump in the numbers means raises not kept), `shelved`
+ * carries until when and why, `shelf-ended` is a shelf whose time ran out. `by` is who acted:
+ * `device` for a clear on the bus, else the operator (`ui`, `api`, the cloud's user); null when
+ * the record does not say.
+ */
+export type AlarmHistoryEntry =
+  | { kind: 'raised'; time: number; occurrence: number }
+  | { kind: 'acknowledged'; time: number; by: string | null }
+  | { kind: 'shelved'; time: number; by: string | null; until: number; reason: string }
+  | { kind: 'unshelved'; time: number; by: string }
+  | { kind: 'shelf-ended'; time: number }
+  | { kind: 'comment'; time: number; by: string; text: string }
+  | { kind: 'cleared'; time: number; by: string | null }
+
+/** One alarm with its history, oldest step first. */
+export interface AlarmDetailView extends AlarmView {
+  history: AlarmHistoryEntry[]
+}
+
 export interface AlarmCommentView {
   time: number
   author: string

@@ -1,12 +1,13 @@
 import type { CoreParts } from '../app'
 import { deriveHealth } from '../health/derived-health'
 import type { AlarmActionDeps } from '../telemetry/alarm-actions'
+import { alarmHistory, shelfActions } from '../telemetry/alarm-history'
 import type { Alarm } from '../telemetry/alarm-store'
 import type { StoredEvent } from '../telemetry/event-store'
 import { staleAfter } from '../telemetry/series-period'
 import type { Series } from '../telemetry/series-store'
 import type { Entity } from '../twin/entity-store'
-import type { AlarmView, EntityDetail, EntitySummary, EventView, SeriesView } from './types'
+import type { AlarmDetailView, AlarmView, EntityDetail, EntitySummary, EventView, SeriesView } from './types'
 
 type Parts = Pick<CoreParts, 'entities' | 'series' | 'seriesSettings' | 'alarms'>
 
@@ -93,6 +94,12 @@ export function alarmView(
 ): AlarmView {
   const { entityId: _, ...rest } = alarm
   return { ...rest, entity }
+}
+
+/** One alarm with its history: its own record, and the shelves its audit entries tell of. */
+export function alarmDetailView(parts: Pick<CoreParts, 'entities' | 'audit'>, alarm: Alarm): AlarmDetailView {
+  const view = alarmView(parts, alarm)
+  return { ...view, history: alarmHistory(alarm, shelfActions(parts.audit, alarm, view.entity)) }
 }
 
 /** What acknowledging, clearing, shelving or commenting an alarm needs from the core. */

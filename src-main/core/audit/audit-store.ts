@@ -19,6 +19,10 @@ export interface AuditEntry {
 export interface AuditQuery {
   entity?: string
   action?: string
+  /** Only these actions (with `action`, both must match). */
+  actions?: readonly string[]
+  /** What the action was on: `alarm/12/pressure_low`, … */
+  target?: string
   from?: number
   to?: number
   /** Only entries with a smaller id (newest first) or, `oldestFirst`, a larger one. */
@@ -66,6 +70,8 @@ export class AuditStore {
     return new Where()
       .add('entity = ?', q.entity)
       .add('action = ?', q.action)
+      .oneOf('action', q.actions)
+      .add('target = ?', q.target)
       .add('time >= ?', q.from)
       .add('time < ?', q.to)
   }
