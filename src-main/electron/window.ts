@@ -50,6 +50,8 @@ export function windowOptions({
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
+      // The kiosk's alarm horn sounds on an unattended panel, before anyone has touched it.
+      autoplayPolicy: kiosk ? 'no-user-gesture-required' : 'user-gesture-required',
       devTools,
     },
   }

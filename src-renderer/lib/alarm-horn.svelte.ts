@@ -28,6 +28,17 @@ export class AlarmHorn {
     return audioContextClass() !== undefined
   }
 
+  /**
+   * Arms the horn without a gesture where the page may make sound already (the desktop app's kiosk
+   * window allows it); elsewhere the context stays suspended until arm() from a gesture.
+   */
+  armIfAllowed(): void {
+    const Context = audioContextClass()
+    if (!Context) return
+    this.context ??= new Context()
+    this.armed = this.context.state === 'running'
+  }
+
   /** Call from a user gesture: creates or resumes the audio context that the policy allows now. */
   arm(): void {
     const Context = audioContextClass()

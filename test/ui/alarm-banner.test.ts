@@ -196,6 +196,19 @@ describe('alarm horn', () => {
     expect(FakeAudioContext.instances).toHaveLength(0)
   })
 
+  it('needs no tap where the page may already make sound (the desktop kiosk window)', async () => {
+    class AllowedAudioContext extends FakeAudioContext {
+      override state: 'suspended' | 'running' | 'closed' = 'running'
+    }
+    vi.stubGlobal('AudioContext', AllowedAudioContext)
+    settings.kiosk = true
+    const twin = lineTwin()
+    render(AlarmBanner, { twin })
+    twin.updateAlarm(alarm('device/conveyor-drive//', 'overtemperature', 'critical', 'active', 'Motor hot'))
+    await waitFor(() => expect(playing()).toBe(2))
+    expect(screen.queryByRole('button', { name: 'Tap to enable sound' })).toBeNull()
+  })
+
   it('at a kiosk, asks for a tap first, then sounds until silenced, again on a re-raise, and stops on acknowledge', async () => {
     const user = userEvent.setup()
     settings.kiosk = true // the horn follows kiosk mode unless chosen on this screen

@@ -45,6 +45,11 @@ describe('windowOptions', () => {
   it('is a fullscreen kiosk window with --kiosk', () => {
     const options = windowOptions({ kiosk: true, preloadPath: 'p' })
     expect(options.kiosk).toBe(true)
+    // The alarm horn may sound before anyone touches the panel; on the desktop a click comes first.
+    expect(options.webPreferences?.autoplayPolicy).toBe('no-user-gesture-required')
+    expect(windowOptions({ kiosk: false, preloadPath: 'p' }).webPreferences?.autoplayPolicy).toBe(
+      'user-gesture-required',
+    )
     expect(options.fullscreen).toBe(true)
   })
 
