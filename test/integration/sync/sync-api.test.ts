@@ -116,8 +116,9 @@ describe('cloud sync configuration, bound and requests', () => {
 
     await configureSync(core, { enabled: false })
     await waitForStatus(core, (s) => s.state === 'off')
-    // Items captured just before turning off reach the outbox with the next commit (20 ms at most).
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Items captured just before turning off reach the outbox with the next commit: a PUBACK means
+    // its batch committed, so one awaited publish flushes them.
+    await device.publishAsync('te/device/mixer///m/env', JSON.stringify({ temperature: 20 }), { qos: 1 })
     const off = await syncStatus(core)
     await device.publishAsync('te/device/mixer///m/env', JSON.stringify({ temperature: 21 }), { qos: 1 })
     expect((await syncStatus(core)).backlog.items).toBe(off.backlog.items)
