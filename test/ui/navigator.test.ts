@@ -172,16 +172,15 @@ describe('Navigator', () => {
     )
   })
 
-  it('filters 1,000 entities within 50 ms per keystroke', async () => {
+  // How fast is measured in real Chromium by `npm run bench` (bench/ui-tree-filter.ts), not asserted here.
+  it('filters 1,000 entities, rendering only a window of the matches', async () => {
     const entities = plant()
     expect(entities).toHaveLength(1000)
 
     // The work of one keystroke, without rendering: filter and list the rows.
     const hierarchy = buildHierarchy(entities)
-    const started = performance.now()
     const filtered = filterHierarchy(hierarchy, 'drive 3')
     const rows = visibleRows(hierarchy, () => false, filtered)
-    const filterMs = performance.now() - started
     expect(filtered.matches.size).toBe(10) // Drive 3, 13, 23 and 30–36
     expect(rows).toHaveLength(1 + 10 + 10) // the plant, each machine, each drive
 
@@ -190,10 +189,8 @@ describe('Navigator', () => {
     expect(screen.getAllByRole('treeitem')).toHaveLength(1 + 37) // large: only the first level open
     const input = screen.getByRole('searchbox')
     await fireEvent.input(input, { target: { value: 'drive 3' } })
-    const keystroke = performance.now()
     await fireEvent.input(input, { target: { value: 'drive 32' } })
     flushSync()
-    const keystrokeMs = performance.now() - keystroke
     expect(names()).toEqual(['Plant', 'Machine 32', 'Drive 32'])
 
     // A filter matching nearly everything renders only a window of the rows.
@@ -202,11 +199,5 @@ describe('Navigator', () => {
     expect(screen.getByRole('status')).toHaveTextContent('963 of 1000 match') // all but the drives
     expect(screen.getAllByRole('treeitem').length).toBeLessThan(60)
     expect(screen.getAllByRole('treeitem')[0]).toHaveAttribute('aria-setsize', '1')
-
-    console.info(
-      `1,000 entities: filter ${filterMs.toFixed(2)} ms, keystroke with render ${keystrokeMs.toFixed(1)} ms`,
-    )
-    expect(filterMs).toBeLessThanOrEqual(50)
-    expect(keystrokeMs).toBeLessThanOrEqual(50)
   })
 })
